@@ -1,0 +1,128 @@
+//! The one configuration struct (flags and environment variables), parsed once in `main`
+//! and passed down; library code never reads the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Maillage: one GraphQL entry point to the French inter-institutional network.
+#[derive(Debug, Parser)]
+#[command(name = "maillage", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve` (used when no command is given).
+    #[command(flatten)]
+    pub serve: ServeConfig,
+}
+
+/// Commands of the `maillage` binary.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate, import the national reference into an empty database, and serve.
+    Serve(ServeConfig),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// (Re)load the national reference, idempotently.
+    Import(ImportArgs),
+}
+
+/// Database connection settings.
+#[derive(Debug, Clone, Args)]
+pub struct DbConfig {
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://maillage.db?mode=rwc")]
+    pub database_url: String,
+    /// Maximum connections in the pool.
+    #[arg(long, env = "MAILLAGE_POOL_SIZE", default_value_t = 16)]
+    pub pool_size: u32,
+    /// Seconds to wait for a pooled connection before failing.
+    #[arg(long, env = "MAILLAGE_POOL_TIMEOUT_SECS", default_value_t = 3)]
+    pub pool_timeout_secs: u64,
+    /// PostgreSQL `statement_timeout`, in milliseconds.
+    #[arg(long, env = "MAILLAGE_STATEMENT_TIMEOUT_MS", default_value_t = 10_000)]
+    pub statement_timeout_ms: u64,
+}
+
+impl DbConfig {
+    /// The pool acquire timeout.
+    pub fn pool_timeout(&self) -> Duration {
+        Duration::from_secs(self.pool_timeout_secs)
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Settings of `maillage serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "MAILLAGE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Database settings.
+    #[command(flatten)]
+    pub db: DbConfig,
+    /// Log format.
+    #[arg(long, env = "MAILLAGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// GraphQL limits.
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// Limits applied to every GraphQL request.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Maximum nesting depth of a document.
+    #[arg(long, env = "MAILLAGE_MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+    /// Maximum complexity (connections count by their `first`).
+    #[arg(long, env = "MAILLAGE_MAX_COMPLEXITY", default_value_t = 50_000)]
+    pub max_complexity: usize,
+    /// Maximum request body, in bytes.
+    #[arg(long, env = "MAILLAGE_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+    /// Request timeout, in seconds.
+    #[arg(long, env = "MAILLAGE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 50_000,
+            max_body_bytes: 256 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+/// Settings of `maillage import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Database settings.
+    #[command(flatten)]
+    pub db: DbConfig,
+    /// Compile from a directory of upstream vintages (`2022/communes.json.gz`…) instead of
+    /// the snapshot shipped in the binary.
+    #[arg(long)]
+    pub from: Option<PathBuf>,
+    /// Also write the compiled snapshot to this file (how `api/data/reference.json.gz` is made).
+    #[arg(long)]
+    pub write_snapshot: Option<PathBuf>,
+    /// Only compile (and write) the snapshot; do not touch the database.
+    #[arg(long, requires = "write_snapshot")]
+    pub no_load: bool,
+}

@@ -1,0 +1,46 @@
+//! Database connection: pool, SQLite pragmas, PostgreSQL timeouts, migrations.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgConnectOptions;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+use crate::config::DbConfig;
+
+/// Opens the pool described by `config`.
+///
+/// SQLite runs in WAL mode with foreign keys on; PostgreSQL sessions get a statement,
+/// lock and idle-in-transaction timeout, so that nothing holds a connection forever.
+pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(config.database_url.clone());
+    let statement_timeout = config.statement_timeout_ms.to_string();
+    options
+        .max_connections(config.pool_size.max(1))
+        .min_connections(1)
+        .acquire_timeout(config.pool_timeout())
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5))
+                .pragma("cache_size", "-32000")
+                .pragma("temp_store", "memory")
+        })
+        .map_sqlx_postgres_opts(move |opts: PgConnectOptions| {
+            opts.options([
+                ("statement_timeout", statement_timeout.as_str()),
+                ("lock_timeout", "3000"),
+                ("idle_in_transaction_session_timeout", "30000"),
+            ])
+        });
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}

@@ -1,0 +1,31 @@
+//! Text folding for accent- and case-insensitive matching.
+
+/// Folds a name for matching: transliterated to ASCII, lower case, every run of
+/// non-alphanumeric characters turned into one space ("Saint-Étienne" → "saint etienne").
+pub fn fold(text: &str) -> String {
+    let ascii = deunicode::deunicode(text).to_ascii_lowercase();
+    let mut out = String::with_capacity(ascii.len());
+    for word in ascii.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn folds_accents_case_and_punctuation() {
+        assert_eq!(fold("Saint-Étienne"), "saint etienne");
+        assert_eq!(fold("  L'Haÿ-les-Roses "), "l hay les roses");
+        assert_eq!(fold("ÎLE-DE-FRANCE"), "ile de france");
+        assert_eq!(fold("--"), "");
+    }
+}

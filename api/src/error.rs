@@ -1,0 +1,107 @@
+//! The one application error, its stable codes, and the single place where database errors
+//! and application errors are mapped to what clients see.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+/// Every failure a request can meet, each with a stable `extensions.code`.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    /// The input is malformed or breaks a rule; `field` names the argument or input field.
+    #[error("{message}")]
+    BadUserInput {
+        /// The offending argument or input field.
+        field: Option<String>,
+        /// What is wrong, for a person.
+        message: String,
+    },
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A concurrent or duplicate write.
+    #[error("{0}")]
+    Conflict(String),
+    /// A credential was presented but is not valid.
+    #[error("invalid credentials")]
+    Unauthenticated,
+    /// The actor may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The database is unreachable or overloaded; retrying later may succeed.
+    #[error("service temporarily unavailable, retry later")]
+    ServiceUnavailable,
+    /// Anything unexpected; details are logged, never returned.
+    #[error("internal error")]
+    Internal,
+}
+
+impl AppError {
+    /// A `BAD_USER_INPUT` error naming `field`.
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    /// The stable code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadUserInput { .. } => "BAD_USER_INPUT",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Conflict(_) => "CONFLICT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                return Self::Conflict("a record with the same identity already exists".into());
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                return Self::Conflict("the record refers to, or is referred by, another".into());
+            }
+            _ => {}
+        }
+        match &err {
+            DbErr::RecordNotFound(what) => Self::NotFound(what.clone()),
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(RuntimeErr::SqlxError(_)) => {
+                tracing::warn!(error = %err, "database unavailable");
+                Self::ServiceUnavailable
+            }
+            _ => {
+                tracing::error!(error = %err, "database error");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            if let Self::BadUserInput {
+                field: Some(field), ..
+            } = self
+            {
+                ext.set("argument", field.as_str());
+            }
+        })
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        err.extend()
+    }
+}
+
+/// Result of domain operations.
+pub type AppResult<T> = Result<T, AppError>;

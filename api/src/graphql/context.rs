@@ -1,0 +1,30 @@
+//! What resolvers read from the GraphQL context: the application state, the request's
+//! date and its loaders.
+
+use async_graphql::{Context, Result};
+use chrono::NaiveDate;
+
+use super::loaders::Loaders;
+use crate::AppState;
+
+/// Per-request facts.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestContext {
+    /// "Today", the default of every `at` argument, fixed once per request.
+    pub today: NaiveDate,
+}
+
+/// The application state.
+pub fn state<'a>(ctx: &Context<'a>) -> Result<&'a AppState> {
+    ctx.data::<AppState>()
+}
+
+/// The request's facts.
+pub fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
+    ctx.data::<RequestContext>()
+}
+
+/// The request's loaders.
+pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}

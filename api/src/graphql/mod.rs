@@ -1,0 +1,32 @@
+//! The GraphQL schema: one module per area, merged into one `Query`.
+
+pub mod batch;
+pub mod context;
+pub mod ids;
+pub mod loaders;
+pub mod registry;
+pub mod scalars;
+
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+
+use crate::config::Limits;
+
+/// Every query entry point.
+#[derive(MergedObject, Default)]
+pub struct Query(registry::RegistryQuery);
+
+/// The executable schema.
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema with `limits`; the state comes with each request.
+pub fn build_schema(limits: &Limits) -> AppSchema {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(&Limits::default()).sdl()
+}

@@ -1,0 +1,79 @@
+//! Relay connections of the registry: organisations and memberships.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+
+use super::membership::Membership;
+use super::organisation::Organisation;
+use crate::domain::pagination::{decode_cursor, encode_cursor, page_size};
+use crate::domain::registry::{self, OrganisationFilter};
+use crate::graphql::context::{loaders, state};
+use crate::graphql::loaders::MembersKey;
+
+/// Fields of a membership list beyond its page.
+#[derive(SimpleObject)]
+pub struct MembershipListInfo {
+    /// Number of memberships in the whole list.
+    pub total_count: i64,
+}
+
+/// A page of memberships.
+pub type MembershipConnection = Connection<String, Membership, MembershipListInfo>;
+
+/// The members of `group` at `at`, paginated in memory: a group has at most a few thousand
+/// members, all fetched in one batched query.
+pub async fn members_page(
+    ctx: &Context<'_>,
+    group: i64,
+    at: NaiveDate,
+    kinds: Vec<entity::OrganisationKind>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<MembershipConnection> {
+    let first = page_size(first)?;
+    let start_after: Option<i64> = after.as_deref().map(decode_cursor).transpose()?;
+    let rows = loaders(ctx)?
+        .members
+        .load(MembersKey { group, at, kinds })
+        .await?
+        .unwrap_or_default();
+    let total = rows.len();
+    let start = match start_after {
+        Some(id) => rows.iter().position(|(m, _)| m.id == id).map_or(total, |i| i + 1),
+        None => 0,
+    };
+    let end = (start + first).min(total);
+    let mut connection = Connection::with_additional_fields(
+        start > 0,
+        end < total,
+        MembershipListInfo {
+            total_count: total as i64,
+        },
+    );
+    for (m, member) in rows[start..end].iter().cloned() {
+        let node = Membership::with_member(m, member, at);
+        connection
+            .edges
+            .push(Edge::new(encode_cursor(&node.row_id()), node));
+    }
+    Ok(connection)
+}
+
+/// Fields of an organisation list beyond its page.
+pub struct OrganisationListInfo {
+    pub(crate) filter: OrganisationFilter,
+    pub(crate) at: NaiveDate,
+}
+
+#[Object]
+impl OrganisationListInfo {
+    /// Number of organisations in the whole list (counted only when asked for).
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let db = &state(ctx)?.db;
+        Ok(registry::count(db, &self.filter, self.at).await? as i64)
+    }
+}
+
+/// A page of organisations.
+pub type OrganisationConnection = Connection<String, Organisation, OrganisationListInfo>;

@@ -1,0 +1,198 @@
+//! Registry queries: lookups by ID and official code, lists, search.
+
+mod connection;
+mod enums;
+mod membership;
+mod organisation;
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, Interface, Object, Result};
+
+pub use connection::{MembershipConnection, OrganisationConnection, OrganisationListInfo};
+pub use enums::{MembershipKind, OrganisationKind, OrganisationOrderField, OrderDirection, SuccessionKind};
+pub use membership::Membership;
+pub use organisation::{Organisation, Provenance};
+
+use crate::domain::pagination::{MAX_FIRST, page_size};
+use crate::domain::registry::{self, OrderField, OrganisationFilter as Filter, OrganisationOrder as Order};
+use crate::error::AppError;
+use crate::graphql::context::{loaders, request, state};
+use crate::graphql::ids::{self, NodeType};
+use crate::graphql::scalars::Date;
+
+/// An object with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global ID."))]
+pub enum Node {
+    /// An organisation.
+    Organisation(Organisation),
+}
+
+/// Which organisations a list returns.
+#[derive(InputObject, Default)]
+pub struct OrganisationFilter {
+    /// Only these kinds.
+    pub kinds: Option<Vec<OrganisationKind>>,
+    /// Only those in this département (COG code, e.g. `35`, `2A`, `974`).
+    pub departement: Option<String>,
+    /// Only those in this région (COG code, e.g. `53`).
+    pub region: Option<String>,
+    /// Only members of this organisation (by ID) at the date.
+    pub member_of: Option<ID>,
+    /// Only names containing this text (accent- and case-insensitive).
+    pub name_contains: Option<String>,
+    /// Only names starting with this text (accent- and case-insensitive, e.g. `Saint-`).
+    pub name_starts_with: Option<String>,
+}
+
+/// Sort order of an organisation list.
+#[derive(InputObject)]
+pub struct OrganisationOrder {
+    /// Sort key.
+    pub field: OrganisationOrderField,
+    /// Direction (default ascending).
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Registry entry points.
+#[derive(Default)]
+pub struct RegistryQuery;
+
+async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Result<Option<Node>> {
+    let (kind, n) = ids::decode(argument, id)?;
+    let today = request(ctx)?.today;
+    match kind {
+        NodeType::Organisation => Ok(loaders(ctx)?
+            .organisations
+            .load(n)
+            .await?
+            .map(|o| Node::Organisation(Organisation::new(o, today)))),
+    }
+}
+
+#[Object]
+impl RegistryQuery {
+    /// Fetches any object by its global ID; null when it does not exist.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        load_node(ctx, "id", &id).await
+    }
+
+    /// Fetches objects by global ID (at most 100), in the order asked; null where none exists.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_FIRST {
+            return Err(AppError::bad_input("ids", format!("at most {MAX_FIRST} ids")).into());
+        }
+        let lookups = ids.iter().map(|id| load_node(ctx, "ids", id));
+        futures_util::future::try_join_all(lookups).await
+    }
+
+    /// Exactly one of id, inseeCode (INSEE COG code), siren. Codes are reused over time (a
+    /// merged commune's code lives on as a commune déléguée; région 11 and département 11
+    /// share a code): by code, the organisation valid at `at` (default today), preferring
+    /// commune, then département, then région, then other kinds, unless `kind` says which;
+    /// where none is valid then, the latest one that was.
+    async fn organisation(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        insee_code: Option<String>,
+        siren: Option<String>,
+        kind: Option<OrganisationKind>,
+        at: Option<Date>,
+    ) -> Result<Option<Organisation>> {
+        let at = at.map_or(request(ctx)?.today, |d| d.0);
+        let db = &state(ctx)?.db;
+        let kind = kind.map(Into::into);
+        let found = match (id, insee_code, siren) {
+            (Some(id), None, None) => {
+                let n = ids::decode_as("id", &id, NodeType::Organisation)?;
+                loaders(ctx)?
+                    .organisations
+                    .load(n)
+                    .await?
+                    .filter(|o| kind.is_none_or(|k| o.kind == k))
+            }
+            (None, Some(code), None) => registry::by_insee_code(db, &code, kind, at).await?,
+            (None, None, Some(siren)) => registry::by_siren(db, &siren, kind, at).await?,
+            _ => {
+                return Err(AppError::bad_input(
+                    "id",
+                    "give exactly one of `id`, `inseeCode`, `siren`",
+                )
+                .into());
+            }
+        };
+        Ok(found.map(|o| Organisation::new(o, at)))
+    }
+
+    /// Organisations valid at `at` (default today), filtered and ordered (default by name).
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrganisationFilter>,
+        order_by: Option<OrganisationOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        at: Option<Date>,
+    ) -> Result<OrganisationConnection> {
+        let at = at.map_or(request(ctx)?.today, |d| d.0);
+        let first = page_size(first)?;
+        let filter = filter.unwrap_or_default();
+        let member_of = match &filter.member_of {
+            Some(id) => Some(ids::decode_as("filter.memberOf", id, NodeType::Organisation)?),
+            None => None,
+        };
+        let filter = registry::normalise_filter(Filter {
+            kinds: filter.kinds.unwrap_or_default().into_iter().map(Into::into).collect(),
+            departement: filter.departement,
+            region: filter.region,
+            member_of,
+            name_contains: filter.name_contains,
+            name_starts_with: filter.name_starts_with,
+        })?;
+        let order = order_by.map_or_else(Order::default, |o| Order {
+            field: match o.field {
+                OrganisationOrderField::Name => OrderField::Name,
+                OrganisationOrderField::Population => OrderField::Population,
+                OrganisationOrderField::InseeCode => OrderField::InseeCode,
+            },
+            descending: o.direction == OrderDirection::Desc,
+        });
+        let db = &state(ctx)?.db;
+        let page = registry::list(db, &filter, order, at, first, after.as_deref()).await?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next,
+            OrganisationListInfo { filter, at },
+        );
+        connection.edges.extend(
+            page.rows
+                .into_iter()
+                .map(|(cursor, o)| Edge::new(cursor, Organisation::new(o, at))),
+        );
+        Ok(connection)
+    }
+
+    /// Accent- and case-insensitive search among organisations that exist today: exact
+    /// names first, then names starting with the text, then names containing every word;
+    /// larger populations first among equal matches.
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+        kinds: Option<Vec<OrganisationKind>>,
+        first: Option<i32>,
+    ) -> Result<Vec<Organisation>> {
+        let today = request(ctx)?.today;
+        let first = page_size(first)?;
+        let kinds: Vec<entity::OrganisationKind> =
+            kinds.unwrap_or_default().into_iter().map(Into::into).collect();
+        let db = &state(ctx)?.db;
+        Ok(registry::search(db, &text, &kinds, first, today)
+            .await?
+            .into_iter()
+            .map(|o| Organisation::new(o, today))
+            .collect())
+    }
+}

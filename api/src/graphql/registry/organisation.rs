@@ -1,0 +1,252 @@
+//! The `Organisation` type.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+use entity::organisation;
+
+use super::connection::{MembershipConnection, members_page};
+use super::enums::OrganisationKind;
+use super::membership::Membership;
+use crate::domain::registry::Direction;
+use crate::graphql::context::loaders;
+use crate::graphql::ids::{self, NodeType};
+use crate::graphql::scalars::Date;
+
+/// A public institution or partner: commune, intercommunality, département, région, State
+/// service… over one period of legal existence.
+#[derive(Clone, Debug)]
+pub struct Organisation {
+    pub(crate) model: organisation::Model,
+    /// The date nested fields answer for when not given their own `at`.
+    pub(crate) at: NaiveDate,
+}
+
+impl Organisation {
+    /// Wraps a row, answering nested questions as of `at`.
+    pub fn new(model: organisation::Model, at: NaiveDate) -> Self {
+        Self { model, at }
+    }
+}
+
+/// Where a fact comes from.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Provenance {
+    /// `COG` (the national reference) or `DECLARED`.
+    pub source: String,
+    /// Reference vintages that observed it (e.g. `[2024, 2025]`).
+    pub vintages: Vec<i32>,
+    /// A readable label, e.g. `COG 2022–2026`.
+    pub label: String,
+}
+
+impl Provenance {
+    /// Provenance from a row's `source` and `vintages` columns.
+    pub fn from_columns(source: &str, vintages: Option<&str>) -> Self {
+        let vintages: Vec<i32> = vintages
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        let label = match (vintages.first(), vintages.last()) {
+            (Some(a), Some(b)) if a == b => format!("{source} {a}"),
+            (Some(a), Some(b)) => format!("{source} {a}–{b}"),
+            _ => source.to_owned(),
+        };
+        Self {
+            source: source.to_owned(),
+            vintages,
+            label,
+        }
+    }
+}
+
+fn kinds_filter(kinds: Option<Vec<OrganisationKind>>) -> Vec<entity::OrganisationKind> {
+    kinds.unwrap_or_default().into_iter().map(Into::into).collect()
+}
+
+#[Object]
+impl Organisation {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Organisation, self.model.id)
+    }
+
+    /// Kind of institution.
+    async fn kind(&self) -> OrganisationKind {
+        self.model.kind.into()
+    }
+
+    /// Official name (latest known).
+    async fn name(&self) -> &str {
+        &self.model.name
+    }
+
+    /// INSEE COG code of its kind: 5 characters for communes, 2–3 for départements
+    /// (01…976, 2A, 2B), 2–3 for régions; null for groupings, which are known by SIREN.
+    async fn insee_code(&self) -> Option<&str> {
+        self.model.insee_code.as_deref()
+    }
+
+    /// SIREN (9 digits), where the organisation has one in the data.
+    async fn siren(&self) -> Option<&str> {
+        self.model.siren.as_deref()
+    }
+
+    /// Legal population (INSEE); for départements and régions, the sum of their communes'.
+    async fn population(&self) -> Option<i64> {
+        self.model.population
+    }
+
+    /// First day of existence (inclusive); null when it predates the data.
+    async fn valid_from(&self) -> Option<Date> {
+        self.model.valid_from.map(Date)
+    }
+
+    /// Day it ceased to exist (exclusive); null while it exists.
+    async fn valid_to(&self) -> Option<Date> {
+        self.model.valid_to.map(Date)
+    }
+
+    /// COG code of the département it lies in (for a grouping: of its most populous commune).
+    async fn departement_code(&self) -> Option<&str> {
+        self.model.departement_code.as_deref()
+    }
+
+    /// COG code of the région it lies in.
+    async fn region_code(&self) -> Option<&str> {
+        self.model.region_code.as_deref()
+    }
+
+    /// Where this organisation's record comes from.
+    async fn provenance(&self) -> Provenance {
+        Provenance::from_columns(&self.model.source, self.model.vintages.as_deref())
+    }
+
+    /// The groups it belongs to on `at` (default: the date it was looked up at), optionally
+    /// only groups of the given kinds.
+    async fn member_of(
+        &self,
+        ctx: &Context<'_>,
+        at: Option<Date>,
+        kinds: Option<Vec<OrganisationKind>>,
+    ) -> Result<Vec<Membership>> {
+        let at = at.map_or(self.at, |d| d.0);
+        let kinds = kinds_filter(kinds);
+        let rows = loaders(ctx)?
+            .memberships
+            .load((self.model.id, Some(at)))
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|(_, g)| kinds.is_empty() || kinds.contains(&g.kind))
+            .map(|(m, group)| Membership::with_group(m, group, at))
+            .collect())
+    }
+
+    /// Its members on `at` (default: the date it was looked up at), by name.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        at: Option<Date>,
+        kinds: Option<Vec<OrganisationKind>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<MembershipConnection> {
+        let at = at.map_or(self.at, |d| d.0);
+        Ok(members_page(ctx, self.model.id, at, kinds_filter(kinds), first, after).await?)
+    }
+
+    /// The intercommunality (EPCI à fiscalité propre) the commune belongs to on `at`.
+    async fn epci(&self, ctx: &Context<'_>, at: Option<Date>) -> Result<Option<Organisation>> {
+        let at = at.map_or(self.at, |d| d.0);
+        self.group_where(ctx, at, |g| g.kind.is_epci()).await
+    }
+
+    /// The département it lies in on `at` (itself for a département).
+    async fn departement(&self, ctx: &Context<'_>, at: Option<Date>) -> Result<Option<Organisation>> {
+        let at = at.map_or(self.at, |d| d.0);
+        if self.model.kind == entity::OrganisationKind::Departement {
+            return Ok(Some(self.clone()));
+        }
+        self.group_where(ctx, at, |g| g.kind == entity::OrganisationKind::Departement)
+            .await
+    }
+
+    /// The région it lies in on `at` (through its département for a commune).
+    async fn region(&self, ctx: &Context<'_>, at: Option<Date>) -> Result<Option<Organisation>> {
+        use entity::OrganisationKind as K;
+        let at = at.map_or(self.at, |d| d.0);
+        match self.model.kind {
+            K::Region => Ok(Some(self.clone())),
+            K::Departement => self.group_where(ctx, at, |g| g.kind == K::Region).await,
+            _ => match self.group_where(ctx, at, |g| g.kind == K::Departement).await? {
+                Some(dep) => dep.group_where(ctx, at, |g| g.kind == K::Region).await,
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// For a State service: the territory it serves (a préfecture's département or région).
+    async fn territory(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        let Some(id) = self.model.territory_id else {
+            return Ok(None);
+        };
+        let org = loaders(ctx)?.organisations.load(id).await?;
+        Ok(org.map(|o| Organisation::new(o, self.at)))
+    }
+
+    /// Organisations this one succeeded (the communes merged into a commune nouvelle…).
+    async fn predecessors(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        self.succession(ctx, Direction::Predecessors).await
+    }
+
+    /// Organisations that succeeded this one.
+    async fn successors(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        self.succession(ctx, Direction::Successors).await
+    }
+
+    /// Optimistic-concurrency version; updates must carry it.
+    async fn version(&self) -> i64 {
+        self.model.version
+    }
+}
+
+impl Organisation {
+    async fn group_where(
+        &self,
+        ctx: &Context<'_>,
+        at: NaiveDate,
+        wanted: impl Fn(&organisation::Model) -> bool,
+    ) -> Result<Option<Organisation>> {
+        let rows = loaders(ctx)?
+            .memberships
+            .load((self.model.id, Some(at)))
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .find(|(m, g)| m.kind != entity::MembershipKind::PartOf && wanted(g))
+            .map(|(_, g)| Organisation::new(g, at)))
+    }
+
+    async fn succession(&self, ctx: &Context<'_>, direction: Direction) -> Result<Vec<Organisation>> {
+        let rows = loaders(ctx)?
+            .successions
+            .load((self.model.id, direction))
+            .await?
+            .unwrap_or_default();
+        let mut out: Vec<Organisation> = Vec::with_capacity(rows.len());
+        for (s, org) in rows {
+            if out.iter().all(|o| o.model.id != org.id) {
+                // Nested questions default to the predecessor's last day, the successor's first.
+                let when = match direction {
+                    Direction::Predecessors => s.date.pred_opt().unwrap_or(s.date),
+                    Direction::Successors => s.date,
+                };
+                out.push(Organisation::new(org, when));
+            }
+        }
+        Ok(out)
+    }
+}

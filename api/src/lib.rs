@@ -1,0 +1,60 @@
+//! Maillage: one GraphQL entry point to the French inter-institutional network.
+//!
+//! The library exposes [`app`] (the router) and [`serve`]; `main.rs` only parses the
+//! configuration and calls them.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod reference;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use config::Limits;
+use graphql::AppSchema;
+
+/// Shared application state: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// The executable schema.
+    pub schema: AppSchema,
+    /// Request limits.
+    pub limits: Arc<Limits>,
+}
+
+impl AppState {
+    /// State over `db` with `limits`.
+    pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
+        Self {
+            db,
+            schema: graphql::build_schema(&limits),
+            limits: Arc::new(limits),
+        }
+    }
+}
+
+/// The application router.
+pub fn app(state: AppState) -> Router {
+    http::router(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

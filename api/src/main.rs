@@ -1,0 +1,112 @@
+//! The `maillage` binary: parses the configuration once and runs a command.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use api::config::{Cli, Command, ImportArgs, LogFormat, ServeConfig};
+use api::{AppState, db, reference};
+use clap::Parser;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log_format = match &cli.command {
+        Some(Command::Serve(cfg)) => cfg.log_format,
+        _ => cli.serve.log_format,
+    };
+    init_logs(log_format);
+    let outcome = match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(cfg)) => serve(cfg).await,
+        Some(Command::Schema) => {
+            print!("{}", api::graphql::sdl());
+            Ok(())
+        }
+        Some(Command::Import(args)) => import(args).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("maillage: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let db = db::connect(&cfg.db).await?;
+    db::migrate(&db).await?;
+    if !reference::is_loaded(&db).await? {
+        tracing::info!("empty database: importing the national reference");
+        let report = reference::import_shipped(&db).await?;
+        tracing::info!(?report, elapsed_ms = started.elapsed().as_millis() as u64, "reference imported");
+    }
+    let listener = TcpListener::bind(cfg.listen).await?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        ready_ms = started.elapsed().as_millis() as u64,
+        "serving GraphQL on /graphql"
+    );
+    let state = AppState::new(db, cfg.limits);
+    api::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let snapshot = match &args.from {
+        Some(dir) => reference::compile_dir(dir)?,
+        None => reference::Snapshot::decode(reference::snapshot::SHIPPED)?,
+    };
+    if let Some(path) = &args.write_snapshot {
+        std::fs::write(path, snapshot.encode()?)?;
+        tracing::info!(path = %path.display(), "snapshot written");
+    }
+    if args.no_load {
+        return Ok(());
+    }
+    let db = db::connect(&args.db).await?;
+    db::migrate(&db).await?;
+    let report = reference::import(&db, &snapshot).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "import done");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,17 @@
+//! Maillage's schema migrations, applied in order at start-up; one file per change.
+//!
+//! A landed migration is never edited: a change to the schema is a new file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_registry;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_registry::Migration)]
+    }
+}
