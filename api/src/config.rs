@@ -34,7 +34,11 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct DbConfig {
     /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://maillage.db?mode=rwc")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://maillage.db?mode=rwc"
+    )]
     pub database_url: String,
     /// Maximum connections in the pool.
     #[arg(long, env = "MAILLAGE_POOL_SIZE", default_value_t = 16)]

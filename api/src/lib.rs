@@ -15,6 +15,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
+use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
@@ -30,16 +31,20 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Request limits.
     pub limits: Arc<Limits>,
+    /// First day the reference data covers: answers for earlier dates are empty.
+    pub coverage_start: Option<NaiveDate>,
 }
 
 impl AppState {
-    /// State over `db` with `limits`.
-    pub fn new(db: DatabaseConnection, limits: Limits) -> Self {
-        Self {
+    /// State over `db` (migrated, reference loaded) with `limits`.
+    pub async fn load(db: DatabaseConnection, limits: Limits) -> Result<Self, sea_orm::DbErr> {
+        let coverage_start = reference::coverage_start(&db).await?;
+        Ok(Self {
             db,
             schema: graphql::build_schema(&limits),
             limits: Arc::new(limits),
-        }
+            coverage_start,
+        })
     }
 }
 

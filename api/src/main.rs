@@ -38,7 +38,9 @@ async fn main() -> ExitCode {
 
 fn init_logs(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -54,7 +56,11 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
     if !reference::is_loaded(&db).await? {
         tracing::info!("empty database: importing the national reference");
         let report = reference::import_shipped(&db).await?;
-        tracing::info!(?report, elapsed_ms = started.elapsed().as_millis() as u64, "reference imported");
+        tracing::info!(
+            ?report,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "reference imported"
+        );
     }
     let listener = TcpListener::bind(cfg.listen).await?;
     tracing::info!(
@@ -62,7 +68,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
         ready_ms = started.elapsed().as_millis() as u64,
         "serving GraphQL on /graphql"
     );
-    let state = AppState::new(db, cfg.limits);
+    let state = AppState::load(db, cfg.limits).await?;
     api::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -85,7 +91,10 @@ async fn import(args: ImportArgs) -> Result<(), BoxError> {
     db::migrate(&db).await?;
     let report = reference::import(&db, &snapshot).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "import done");
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "import done"
+    );
     Ok(())
 }
 

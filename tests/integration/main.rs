@@ -1,1 +1,14 @@
-//! x
+//! Maillage's integration tests: one binary, one module per area, each test on a fresh
+//! database copied from a template loaded with the national reference.
+//!
+//! SQLite by default; set `MAILLAGE_TEST_POSTGRES_URL` (e.g.
+//! `postgres://postgres@127.0.0.1:5432/test`) to run every test on PostgreSQL instead.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+mod http;
+mod reference_import;
+mod registry_lists;
+mod registry_lookup;
+mod schema;

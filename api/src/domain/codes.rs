@@ -90,10 +90,14 @@ mod tests {
 
     #[test]
     fn insee_checks() {
-        for ok in ["35238", "2A004", "2B033", "97105", "35", "2A", "974", "53", "01"] {
+        for ok in [
+            "35238", "2A004", "2B033", "97105", "35", "2A", "974", "53", "01",
+        ] {
             assert!(check_insee_code("c", ok).is_ok(), "{ok}");
         }
-        for bad in ["3523", "352388", "2C004", "ABCDE", "", "123", "2A0B4", "35 238"] {
+        for bad in [
+            "3523", "352388", "2C004", "ABCDE", "", "123", "2A0B4", "35 238",
+        ] {
             assert!(check_insee_code("c", bad).is_err(), "{bad}");
         }
     }

@@ -84,13 +84,16 @@ fn sort_expr(field: OrderField) -> Expr {
     use organisation::Column as C;
     match field {
         OrderField::Name => Expr::col((organisation::Entity, C::SearchName)),
-        OrderField::Population => {
-            Func::coalesce([Expr::col((organisation::Entity, C::Population)), Expr::val(-1i64)])
-                .into()
-        }
-        OrderField::InseeCode => {
-            Func::coalesce([Expr::col((organisation::Entity, C::InseeCode)), Expr::val("")]).into()
-        }
+        OrderField::Population => Func::coalesce([
+            Expr::col((organisation::Entity, C::Population)),
+            Expr::val(-1i64),
+        ])
+        .into(),
+        OrderField::InseeCode => Func::coalesce([
+            Expr::col((organisation::Entity, C::InseeCode)),
+            Expr::val(""),
+        ])
+        .into(),
     }
 }
 
@@ -134,7 +137,11 @@ fn filtered(filter: &OrganisationFilter, at: NaiveDate) -> Select<organisation::
             .cond_where(
                 Condition::all()
                     .add(membership::Column::GroupId.eq(group))
-                    .add(valid_at(membership::Column::ValidFrom, membership::Column::ValidTo, at)),
+                    .add(valid_at(
+                        membership::Column::ValidFrom,
+                        membership::Column::ValidTo,
+                        at,
+                    )),
             )
             .to_owned();
         query = query.filter(C::Id.in_subquery(members));
@@ -172,7 +179,12 @@ pub async fn list(
         let value = match (&pos.v, order.field) {
             (SortValue::Int(i), OrderField::Population) => Expr::val(*i),
             (SortValue::Text(s), OrderField::Name | OrderField::InseeCode) => Expr::val(s.clone()),
-            _ => return Err(AppError::bad_input("after", "`after` belongs to another order")),
+            _ => {
+                return Err(AppError::bad_input(
+                    "after",
+                    "`after` belongs to another order",
+                ));
+            }
         };
         let beyond = if order.descending {
             key.clone().lt(value.clone())
@@ -187,7 +199,11 @@ pub async fn list(
             ),
         );
     }
-    let direction = if order.descending { Order::Desc } else { Order::Asc };
+    let direction = if order.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
     let mut rows = query
         .order_by(key, direction)
         .order_by(organisation::Column::Id, Order::Asc)
@@ -297,7 +313,10 @@ pub async fn search(
     use organisation::Column as C;
     let folded = fold(text);
     if folded.is_empty() {
-        return Err(AppError::bad_input("text", "`text` must contain a letter or digit"));
+        return Err(AppError::bad_input(
+            "text",
+            "`text` must contain a letter or digit",
+        ));
     }
     let mut query = organisation::Entity::find().filter(valid_at(C::ValidFrom, C::ValidTo, at));
     for word in folded.split(' ') {

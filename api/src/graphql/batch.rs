@@ -5,11 +5,12 @@
 //! polled in one pass of the same task, so a batch here gathers keys until the task yields
 //! once, then runs one query for all of them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-use futures_util::future::{BoxFuture, FutureExt, Shared};
+use futures_util::future::BoxFuture;
+use tokio::sync::watch;
 
 use crate::error::{AppError, AppResult};
 
@@ -20,14 +21,17 @@ pub trait BatchLoad: Send + Sync + 'static {
     /// What a key yields.
     type Value: Clone + Send + Sync + 'static;
     /// Loads `keys`; keys without a value are absent from the map.
-    fn load(&self, keys: Vec<Self::Key>) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>>;
+    fn load(
+        &self,
+        keys: Vec<Self::Key>,
+    ) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>>;
 }
 
 type Outcome<K, V> = Result<Arc<HashMap<K, V>>, AppError>;
 
 struct OpenBatch<K, V> {
     keys: Vec<K>,
-    done: Shared<BoxFuture<'static, Outcome<K, V>>>,
+    done: watch::Sender<Option<Outcome<K, V>>>,
 }
 
 struct State<K, V> {
@@ -37,25 +41,30 @@ struct State<K, V> {
 
 /// Batches and caches one kind of lookup for the duration of a request.
 pub struct Batcher<L: BatchLoad> {
-    loader: Arc<L>,
-    state: Arc<Mutex<State<L::Key, L::Value>>>,
+    loader: L,
+    state: Mutex<State<L::Key, L::Value>>,
 }
 
 impl<L: BatchLoad> Batcher<L> {
     /// A batcher over `loader`.
     pub fn new(loader: L) -> Self {
         Self {
-            loader: Arc::new(loader),
-            state: Arc::new(Mutex::new(State {
+            loader,
+            state: Mutex::new(State {
                 open: None,
                 cache: HashMap::new(),
-            })),
+            }),
         }
     }
 
     /// The value of `key`, loaded together with every key asked for in the same pass.
+    ///
+    /// The first caller of a pass leads: it yields once, so that its siblings join the
+    /// batch, then runs the query and publishes the result to them. Followers only wait:
+    /// they never drive the query themselves, which would close the batch early.
     pub async fn load(&self, key: L::Key) -> AppResult<Option<L::Value>> {
-        let done = {
+        let mut follower = None;
+        {
             let mut state = self.state.lock().map_err(|_| AppError::Internal)?;
             if let Some(hit) = state.cache.get(&key) {
                 return Ok(hit.clone());
@@ -63,43 +72,51 @@ impl<L: BatchLoad> Batcher<L> {
             match &mut state.open {
                 Some(open) => {
                     open.keys.push(key.clone());
-                    open.done.clone()
+                    follower = Some(open.done.subscribe());
                 }
                 None => {
-                    let done = self.start().shared();
+                    let (done, _) = watch::channel(None);
                     state.open = Some(OpenBatch {
                         keys: vec![key.clone()],
-                        done: done.clone(),
+                        done,
                     });
-                    done
                 }
             }
+        }
+        let values = match follower {
+            Some(mut rx) => {
+                let outcome = rx
+                    .wait_for(Option::is_some)
+                    .await
+                    .map_err(|_| AppError::Internal)?;
+                outcome.clone().ok_or(AppError::Internal)??
+            }
+            None => self.lead().await?,
         };
-        let values = done.await?;
         Ok(values.get(&key).cloned())
     }
 
-    fn start(&self) -> BoxFuture<'static, Outcome<L::Key, L::Value>> {
-        let loader = self.loader.clone();
-        let state = self.state.clone();
-        async move {
-            // Let the sibling resolvers of this pass add their keys.
-            tokio::task::yield_now().await;
-            let keys = {
-                let mut state = state.lock().map_err(|_| AppError::Internal)?;
-                state.open.take().map(|o| o.keys).unwrap_or_default()
-            };
-            let mut unique = keys.clone();
-            let mut seen = std::collections::HashSet::new();
-            unique.retain(|k| seen.insert(k.clone()));
-            let values = loader.load(unique.clone()).await?;
-            let mut state = state.lock().map_err(|_| AppError::Internal)?;
+    async fn lead(&self) -> Outcome<L::Key, L::Value> {
+        tokio::task::yield_now().await;
+        let OpenBatch { keys, done } = {
+            let mut state = self.state.lock().map_err(|_| AppError::Internal)?;
+            state.open.take().ok_or(AppError::Internal)?
+        };
+        let mut seen = HashSet::new();
+        let unique: Vec<L::Key> = keys
+            .into_iter()
+            .filter(|k| seen.insert(k.clone()))
+            .collect();
+        let outcome = self.loader.load(unique.clone()).await.map(Arc::new);
+        if let Ok(values) = &outcome
+            && let Ok(mut state) = self.state.lock()
+        {
             for k in unique {
                 let v = values.get(&k).cloned();
                 state.cache.insert(k, v);
             }
-            Ok(Arc::new(values))
         }
-        .boxed()
+        done.send_replace(Some(outcome.clone()));
+        outcome
     }
 }

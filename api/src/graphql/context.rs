@@ -28,3 +28,8 @@ pub fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
 pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
     ctx.data::<Loaders>()
 }
+
+/// Whether `at` falls before the data: such questions get empty answers, not errors.
+pub fn before_data(ctx: &Context<'_>, at: NaiveDate) -> Result<bool> {
+    Ok(state(ctx)?.coverage_start.is_some_and(|start| at < start))
+}

@@ -36,7 +36,10 @@ pub struct MembershipsOfMember(DatabaseConnection);
 impl BatchLoad for MembershipsOfMember {
     type Key = (i64, Option<NaiveDate>);
     type Value = Vec<MembershipWith>;
-    fn load(&self, keys: Vec<Self::Key>) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>> {
+    fn load(
+        &self,
+        keys: Vec<Self::Key>,
+    ) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>> {
         let db = self.0.clone();
         async move {
             let mut by_date: HashMap<Option<NaiveDate>, Vec<i64>> = HashMap::new();
@@ -73,12 +76,19 @@ pub struct MembersOfGroup(DatabaseConnection);
 impl BatchLoad for MembersOfGroup {
     type Key = MembersKey;
     type Value = Vec<MembershipWith>;
-    fn load(&self, keys: Vec<MembersKey>) -> BoxFuture<'static, AppResult<HashMap<MembersKey, Self::Value>>> {
+    fn load(
+        &self,
+        keys: Vec<MembersKey>,
+    ) -> BoxFuture<'static, AppResult<HashMap<MembersKey, Self::Value>>> {
         let db = self.0.clone();
         async move {
-            let mut by_query: HashMap<(NaiveDate, Vec<OrganisationKind>), Vec<i64>> = HashMap::new();
+            let mut by_query: HashMap<(NaiveDate, Vec<OrganisationKind>), Vec<i64>> =
+                HashMap::new();
             for k in &keys {
-                by_query.entry((k.at, k.kinds.clone())).or_default().push(k.group);
+                by_query
+                    .entry((k.at, k.kinds.clone()))
+                    .or_default()
+                    .push(k.group);
             }
             let mut out = HashMap::new();
             for ((at, kinds), groups) in by_query {
@@ -104,7 +114,10 @@ pub struct Successions(DatabaseConnection);
 impl BatchLoad for Successions {
     type Key = (i64, Direction);
     type Value = Vec<(succession::Model, Organisation)>;
-    fn load(&self, keys: Vec<Self::Key>) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>> {
+    fn load(
+        &self,
+        keys: Vec<Self::Key>,
+    ) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>> {
         let db = self.0.clone();
         async move {
             let mut out = HashMap::new();

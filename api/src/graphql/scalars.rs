@@ -16,7 +16,9 @@ impl ScalarType for Date {
                 .ok()
                 .filter(|_| s.len() == 10)
                 .map(Date)
-                .ok_or_else(|| InputValueError::custom(format!("`{s}` is not a date (YYYY-MM-DD)"))),
+                .ok_or_else(|| {
+                    InputValueError::custom(format!("`{s}` is not a date (YYYY-MM-DD)"))
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

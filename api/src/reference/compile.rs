@@ -113,7 +113,11 @@ impl Builder {
     }
 
     fn previous_year(&self, family: Family, year: i32) -> Option<i32> {
-        self.window(family).iter().copied().rev().find(|y| *y < year)
+        self.window(family)
+            .iter()
+            .copied()
+            .rev()
+            .find(|y| *y < year)
     }
 
     /// Records that identity (kind, code) exists in `year`; returns its organisation.
@@ -166,7 +170,14 @@ impl Builder {
         idx
     }
 
-    fn link(&mut self, member: usize, group: usize, kind: MembershipKind, family: Family, year: i32) {
+    fn link(
+        &mut self,
+        member: usize,
+        group: usize,
+        kind: MembershipKind,
+        family: Family,
+        year: i32,
+    ) {
         self.memberships
             .entry((member, group, kind))
             .or_default()
@@ -200,7 +211,13 @@ impl Builder {
                 }
                 continue;
             }
-            let idx = self.observe(OrganisationKind::Departement, &d.code, None, Family::Cog, year);
+            let idx = self.observe(
+                OrganisationKind::Departement,
+                &d.code,
+                None,
+                Family::Cog,
+                year,
+            );
             let org = &mut self.orgs[idx];
             org.name = d.nom.clone();
             org.insee_code = Some(d.code.clone());
@@ -231,7 +248,9 @@ impl Builder {
             communes.insert((kind, c.code.clone()), idx);
         }
         for c in &v.communes {
-            let Some(kind) = commune_kind(&c.kind) else { continue };
+            let Some(kind) = commune_kind(&c.kind) else {
+                continue;
+            };
             let idx = communes[&(kind, c.code.clone())];
             let parent = match kind {
                 OrganisationKind::Commune => {
@@ -243,7 +262,8 @@ impl Builder {
                 OrganisationKind::ArrondissementMunicipal => c.commune.as_ref(),
                 _ => c.chef_lieu.as_ref(),
             };
-            if let Some(&p) = parent.and_then(|p| communes.get(&(OrganisationKind::Commune, p.clone())))
+            if let Some(&p) =
+                parent.and_then(|p| communes.get(&(OrganisationKind::Commune, p.clone())))
             {
                 self.link(idx, p, MembershipKind::PartOf, Family::Cog, year);
             }
@@ -274,7 +294,10 @@ impl Builder {
             .collect();
         for g in groupings {
             let kind = epci_kind(&g.kind).ok_or_else(|| {
-                ReferenceError::Invalid(format!("{year}: grouping {} has unknown type {}", g.code, g.kind))
+                ReferenceError::Invalid(format!(
+                    "{year}: grouping {} has unknown type {}",
+                    g.code, g.kind
+                ))
             })?;
             let idx = self.observe(kind, &g.code, Some(&g.code), family, year);
             // The seat is not in the data: the département of the most populous member stands for it.
@@ -316,7 +339,11 @@ impl Builder {
             region: Option<String>,
         }
         let mut seats = Vec::new();
-        for d in v.departements.iter().filter(|d| d.zone.as_deref() != Some("com")) {
+        for d in v
+            .departements
+            .iter()
+            .filter(|d| d.zone.as_deref() != Some("com"))
+        {
             seats.push(Seat {
                 code: format!("D{}", d.code),
                 name: format!("Préfecture {}", with_article(&d.nom, d.type_liaison)),
@@ -325,21 +352,38 @@ impl Builder {
                 region: d.region.clone(),
             });
         }
-        for r in v.regions.iter().filter(|r| r.zone.as_deref() != Some("com")) {
+        for r in v
+            .regions
+            .iter()
+            .filter(|r| r.zone.as_deref() != Some("com"))
+        {
             seats.push(Seat {
                 code: format!("R{}", r.code),
-                name: format!("Préfecture de région {}", with_article(&r.nom, r.type_liaison)),
+                name: format!(
+                    "Préfecture de région {}",
+                    with_article(&r.nom, r.type_liaison)
+                ),
                 territory: regions.get(&r.code).copied(),
                 chef_lieu: r.chef_lieu.as_ref(),
                 region: Some(r.code.clone()),
             });
         }
         for seat in seats {
-            let Some(territory) = seat.territory else { continue };
-            let idx = self.observe(OrganisationKind::StateService, &seat.code, None, Family::Cog, v.year);
-            let commune = seat
-                .chef_lieu
-                .and_then(|c| communes.get(&(OrganisationKind::Commune, c.clone())).copied());
+            let Some(territory) = seat.territory else {
+                continue;
+            };
+            let idx = self.observe(
+                OrganisationKind::StateService,
+                &seat.code,
+                None,
+                Family::Cog,
+                v.year,
+            );
+            let commune = seat.chef_lieu.and_then(|c| {
+                communes
+                    .get(&(OrganisationKind::Commune, c.clone()))
+                    .copied()
+            });
             let departement = commune.and_then(|c| self.orgs[c].departement.clone());
             let org = &mut self.orgs[idx];
             org.name = seat.name;
@@ -355,13 +399,19 @@ impl Builder {
     fn derive_successions(&mut self, vintages: &[Vintage]) {
         for pair in vintages.windows(2) {
             let (before, after) = (&pair[0], &pair[1]);
-            let (Some(old), Some(new)) = (self.by_year.get(&before.year), self.by_year.get(&after.year))
-            else {
+            let (Some(old), Some(new)) = (
+                self.by_year.get(&before.year),
+                self.by_year.get(&after.year),
+            ) else {
                 continue;
             };
             // Communes that disappeared, and the communes that list them in `anciensCodes`.
             let mut absorbed_by: HashMap<&str, Vec<usize>> = HashMap::new();
-            for c in after.communes.iter().filter(|c| c.kind == "commune-actuelle") {
+            for c in after
+                .communes
+                .iter()
+                .filter(|c| c.kind == "commune-actuelle")
+            {
                 if let Some(&idx) = new.get(&(OrganisationKind::Commune, c.code.clone())) {
                     for a in &c.anciens_codes {
                         absorbed_by.entry(a.as_str()).or_default().push(idx);
@@ -370,7 +420,9 @@ impl Builder {
             }
             let mut links = Vec::new();
             for ((kind, code), &idx) in old {
-                if *kind != OrganisationKind::Commune || new.get(&(*kind, code.clone())) == Some(&idx) {
+                if *kind != OrganisationKind::Commune
+                    || new.get(&(*kind, code.clone())) == Some(&idx)
+                {
                     continue;
                 }
                 let same_code_successor = new.get(&(*kind, code.clone())).copied();
@@ -480,16 +532,24 @@ impl Builder {
         // their communes' in the latest vintage stands for it.
         let mut sums: HashMap<(OrganisationKind, String), i64> = HashMap::new();
         let latest = cog_years.last().copied();
-        for o in self.orgs.iter().filter(|o| o.kind == OrganisationKind::Commune) {
+        for o in self
+            .orgs
+            .iter()
+            .filter(|o| o.kind == OrganisationKind::Commune)
+        {
             if o.years.last().copied() != latest {
                 continue;
             }
             let p = o.population.unwrap_or(0);
             if let Some(d) = &o.departement {
-                *sums.entry((OrganisationKind::Departement, d.clone())).or_default() += p;
+                *sums
+                    .entry((OrganisationKind::Departement, d.clone()))
+                    .or_default() += p;
             }
             if let Some(r) = &o.region {
-                *sums.entry((OrganisationKind::Region, r.clone())).or_default() += p;
+                *sums
+                    .entry((OrganisationKind::Region, r.clone()))
+                    .or_default() += p;
             }
         }
         let organisations = self
@@ -555,12 +615,14 @@ impl Builder {
         let successions = self
             .successions
             .iter()
-            .map(|(&(predecessor, successor), &(year, kind))| SuccessionRecord {
-                predecessor,
-                successor,
-                date: jan_first(year),
-                kind,
-            })
+            .map(
+                |(&(predecessor, successor), &(year, kind))| SuccessionRecord {
+                    predecessor,
+                    successor,
+                    date: jan_first(year),
+                    kind,
+                },
+            )
             .collect();
         Snapshot {
             vintages: cog_years,

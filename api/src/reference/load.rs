@@ -64,7 +64,9 @@ pub async fn apply(
     apply_successions(&txn, snapshot, &ids, &mut report).await?;
     delete_stale_organisations(&txn, snapshot, &mut report).await?;
 
-    let previous = reference_dataset::Entity::find_by_id("cog").one(&txn).await?;
+    let previous = reference_dataset::Entity::find_by_id("cog")
+        .one(&txn)
+        .await?;
     if !report.is_unchanged() || previous.is_none_or(|p| p.digest != digest) {
         reference_dataset::Entity::insert(reference_dataset::ActiveModel {
             name: Set("cog".into()),
@@ -183,7 +185,9 @@ async fn apply_organisations(
     }
     report.organisations_inserted = inserts.len();
     for chunk in chunked(inserts) {
-        organisation::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+        organisation::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
     }
 
     let ids_by_key: HashMap<String, (i64, Option<i64>)> = organisation::Entity::find()
@@ -244,10 +248,19 @@ async fn apply_memberships(
             orgs[rec.member].key,
             orgs[rec.group].key,
             kind_name(&rec.kind),
-            rec.valid_from.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
+            rec.valid_from
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "-".into())
         );
         let vintages = Some(vintages_text(&rec.vintages));
-        let wanted = (ids[rec.member], ids[rec.group], rec.kind, rec.valid_from, rec.valid_to, vintages.clone());
+        let wanted = (
+            ids[rec.member],
+            ids[rec.group],
+            rec.kind,
+            rec.valid_from,
+            rec.valid_to,
+            vintages.clone(),
+        );
         match existing.get(&key) {
             None => inserts.push(membership::ActiveModel {
                 member_id: Set(ids[rec.member]),
@@ -260,7 +273,16 @@ async fn apply_memberships(
                 reference_key: Set(Some(key.clone())),
                 ..Default::default()
             }),
-            Some(m) if (m.member_id, m.group_id, m.kind, m.valid_from, m.valid_to, m.vintages.clone()) != wanted => {
+            Some(m)
+                if (
+                    m.member_id,
+                    m.group_id,
+                    m.kind,
+                    m.valid_from,
+                    m.valid_to,
+                    m.vintages.clone(),
+                ) != wanted =>
+            {
                 membership::Entity::update(membership::ActiveModel {
                     id: Set(m.id),
                     member_id: Set(wanted.0),
@@ -279,7 +301,9 @@ async fn apply_memberships(
     }
     report.memberships_inserted = inserts.len();
     for chunk in chunked(inserts) {
-        membership::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+        membership::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
     }
     let stale: Vec<i64> = existing
         .iter()
@@ -335,7 +359,9 @@ async fn apply_successions(
     }
     report.successions_inserted = inserts.len();
     for chunk in chunked(inserts) {
-        succession::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+        succession::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
     }
     let stale: Vec<i64> = existing
         .iter()
@@ -359,7 +385,11 @@ async fn delete_stale_organisations(
     snapshot: &Snapshot,
     report: &mut ImportReport,
 ) -> Result<(), DbErr> {
-    let keys: HashSet<&str> = snapshot.organisations.iter().map(|o| o.key.as_str()).collect();
+    let keys: HashSet<&str> = snapshot
+        .organisations
+        .iter()
+        .map(|o| o.key.as_str())
+        .collect();
     let stale: Vec<i64> = organisation::Entity::find()
         .select_only()
         .columns([organisation::Column::ReferenceKey, organisation::Column::Id])

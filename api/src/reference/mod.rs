@@ -78,3 +78,14 @@ pub async fn is_loaded(db: &DatabaseConnection) -> Result<bool, DbErr> {
         .await?
         .is_some())
 }
+
+/// First day covered by the loaded reference: 1 January of its oldest vintage.
+pub async fn coverage_start(db: &DatabaseConnection) -> Result<Option<chrono::NaiveDate>, DbErr> {
+    let dataset = entity::reference_dataset::Entity::find_by_id("cog")
+        .one(db)
+        .await?;
+    Ok(dataset.and_then(|d| {
+        let first: i32 = d.vintages.split(',').next()?.parse().ok()?;
+        chrono::NaiveDate::from_ymd_opt(first, 1, 1)
+    }))
+}

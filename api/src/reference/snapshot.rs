@@ -125,19 +125,30 @@ impl Snapshot {
         let mut keys = std::collections::HashSet::with_capacity(n);
         for org in &self.organisations {
             if !keys.insert(org.key.as_str()) {
-                return Err(ReferenceError::Invalid(format!("duplicate key {}", org.key)));
+                return Err(ReferenceError::Invalid(format!(
+                    "duplicate key {}",
+                    org.key
+                )));
             }
             if org.territory.is_some_and(|t| t >= n) {
-                return Err(ReferenceError::Invalid(format!("bad territory in {}", org.key)));
+                return Err(ReferenceError::Invalid(format!(
+                    "bad territory in {}",
+                    org.key
+                )));
             }
         }
-        let bad_m = self.memberships.iter().any(|m| m.member >= n || m.group >= n);
+        let bad_m = self
+            .memberships
+            .iter()
+            .any(|m| m.member >= n || m.group >= n);
         let bad_s = self
             .successions
             .iter()
             .any(|s| s.predecessor >= n || s.successor >= n);
         if bad_m || bad_s {
-            return Err(ReferenceError::Invalid("dangling position in snapshot".into()));
+            return Err(ReferenceError::Invalid(
+                "dangling position in snapshot".into(),
+            ));
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use super::membership::Membership;
 use super::organisation::Organisation;
 use crate::domain::pagination::{decode_cursor, encode_cursor, page_size};
 use crate::domain::registry::{self, OrganisationFilter};
-use crate::graphql::context::{loaders, state};
+use crate::graphql::context::{before_data, loaders, state};
 use crate::graphql::loaders::MembersKey;
 
 /// Fields of a membership list beyond its page.
@@ -33,14 +33,21 @@ pub async fn members_page(
 ) -> Result<MembershipConnection> {
     let first = page_size(first)?;
     let start_after: Option<i64> = after.as_deref().map(decode_cursor).transpose()?;
-    let rows = loaders(ctx)?
-        .members
-        .load(MembersKey { group, at, kinds })
-        .await?
-        .unwrap_or_default();
+    let rows = if before_data(ctx, at)? {
+        Vec::new()
+    } else {
+        loaders(ctx)?
+            .members
+            .load(MembersKey { group, at, kinds })
+            .await?
+            .unwrap_or_default()
+    };
     let total = rows.len();
     let start = match start_after {
-        Some(id) => rows.iter().position(|(m, _)| m.id == id).map_or(total, |i| i + 1),
+        Some(id) => rows
+            .iter()
+            .position(|(m, _)| m.id == id)
+            .map_or(total, |i| i + 1),
         None => 0,
     };
     let end = (start + first).min(total);
@@ -64,12 +71,18 @@ pub async fn members_page(
 pub struct OrganisationListInfo {
     pub(crate) filter: OrganisationFilter,
     pub(crate) at: NaiveDate,
+    /// The list is empty by construction (a date before the data).
+    pub(crate) empty: bool,
 }
 
+/// Fields of an organisation list beyond its page.
 #[Object]
 impl OrganisationListInfo {
     /// Number of organisations in the whole list (counted only when asked for).
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        if self.empty {
+            return Ok(0);
+        }
         let db = &state(ctx)?.db;
         Ok(registry::count(db, &self.filter, self.at).await? as i64)
     }

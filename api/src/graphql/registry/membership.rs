@@ -32,7 +32,11 @@ impl Membership {
     }
 
     /// A membership whose member row is already loaded.
-    pub fn with_member(model: membership::Model, member: organisation::Model, at: NaiveDate) -> Self {
+    pub fn with_member(
+        model: membership::Model,
+        member: organisation::Model,
+        at: NaiveDate,
+    ) -> Self {
         Self {
             model,
             member: Some(member),
@@ -64,16 +68,20 @@ impl Membership {
     }
 }
 
+/// A dated link from a member to a group: a commune in its EPCI, département or commune
+/// nouvelle; a département in its région.
 #[Object]
 impl Membership {
     /// The member.
     async fn member(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        self.organisation(ctx, &self.member, self.model.member_id).await
+        self.organisation(ctx, &self.member, self.model.member_id)
+            .await
     }
 
     /// The group.
     async fn group(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        self.organisation(ctx, &self.group, self.model.group_id).await
+        self.organisation(ctx, &self.group, self.model.group_id)
+            .await
     }
 
     /// Kind of link.

@@ -9,14 +9,18 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Interface, Object, Result};
 
 pub use connection::{MembershipConnection, OrganisationConnection, OrganisationListInfo};
-pub use enums::{MembershipKind, OrganisationKind, OrganisationOrderField, OrderDirection, SuccessionKind};
+pub use enums::{
+    MembershipKind, OrderDirection, OrganisationKind, OrganisationOrderField, SuccessionKind,
+};
 pub use membership::Membership;
 pub use organisation::{Organisation, Provenance};
 
 use crate::domain::pagination::{MAX_FIRST, page_size};
-use crate::domain::registry::{self, OrderField, OrganisationFilter as Filter, OrganisationOrder as Order};
+use crate::domain::registry::{
+    self, OrderField, OrganisationFilter as Filter, OrganisationOrder as Order,
+};
 use crate::error::AppError;
-use crate::graphql::context::{loaders, request, state};
+use crate::graphql::context::{before_data, loaders, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::scalars::Date;
 
@@ -71,6 +75,7 @@ async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Result<Option
     }
 }
 
+/// Registry entry points.
 #[Object]
 impl RegistryQuery {
     /// Fetches any object by its global ID; null when it does not exist.
@@ -104,6 +109,7 @@ impl RegistryQuery {
         let at = at.map_or(request(ctx)?.today, |d| d.0);
         let db = &state(ctx)?.db;
         let kind = kind.map(Into::into);
+        let before = before_data(ctx, at)?;
         let found = match (id, insee_code, siren) {
             (Some(id), None, None) => {
                 let n = ids::decode_as("id", &id, NodeType::Organisation)?;
@@ -113,8 +119,14 @@ impl RegistryQuery {
                     .await?
                     .filter(|o| kind.is_none_or(|k| o.kind == k))
             }
-            (None, Some(code), None) => registry::by_insee_code(db, &code, kind, at).await?,
-            (None, None, Some(siren)) => registry::by_siren(db, &siren, kind, at).await?,
+            (None, Some(code), None) => {
+                let found = registry::by_insee_code(db, &code, kind, at).await?;
+                found.filter(|_| !before)
+            }
+            (None, None, Some(siren)) => {
+                let found = registry::by_siren(db, &siren, kind, at).await?;
+                found.filter(|_| !before)
+            }
             _ => {
                 return Err(AppError::bad_input(
                     "id",
@@ -140,11 +152,20 @@ impl RegistryQuery {
         let first = page_size(first)?;
         let filter = filter.unwrap_or_default();
         let member_of = match &filter.member_of {
-            Some(id) => Some(ids::decode_as("filter.memberOf", id, NodeType::Organisation)?),
+            Some(id) => Some(ids::decode_as(
+                "filter.memberOf",
+                id,
+                NodeType::Organisation,
+            )?),
             None => None,
         };
         let filter = registry::normalise_filter(Filter {
-            kinds: filter.kinds.unwrap_or_default().into_iter().map(Into::into).collect(),
+            kinds: filter
+                .kinds
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             departement: filter.departement,
             region: filter.region,
             member_of,
@@ -160,11 +181,19 @@ impl RegistryQuery {
             descending: o.direction == OrderDirection::Desc,
         });
         let db = &state(ctx)?.db;
-        let page = registry::list(db, &filter, order, at, first, after.as_deref()).await?;
+        let empty = before_data(ctx, at)?;
+        let page = if empty {
+            registry::OrganisationPage {
+                rows: Vec::new(),
+                has_next: false,
+            }
+        } else {
+            registry::list(db, &filter, order, at, first, after.as_deref()).await?
+        };
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
             page.has_next,
-            OrganisationListInfo { filter, at },
+            OrganisationListInfo { filter, at, empty },
         );
         connection.edges.extend(
             page.rows
@@ -186,8 +215,11 @@ impl RegistryQuery {
     ) -> Result<Vec<Organisation>> {
         let today = request(ctx)?.today;
         let first = page_size(first)?;
-        let kinds: Vec<entity::OrganisationKind> =
-            kinds.unwrap_or_default().into_iter().map(Into::into).collect();
+        let kinds: Vec<entity::OrganisationKind> = kinds
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
         let db = &state(ctx)?.db;
         Ok(registry::search(db, &text, &kinds, first, today)
             .await?

@@ -8,7 +8,7 @@ use super::connection::{MembershipConnection, members_page};
 use super::enums::OrganisationKind;
 use super::membership::Membership;
 use crate::domain::registry::Direction;
-use crate::graphql::context::loaders;
+use crate::graphql::context::{before_data, loaders};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::scalars::Date;
 
@@ -61,9 +61,15 @@ impl Provenance {
 }
 
 fn kinds_filter(kinds: Option<Vec<OrganisationKind>>) -> Vec<entity::OrganisationKind> {
-    kinds.unwrap_or_default().into_iter().map(Into::into).collect()
+    kinds
+        .unwrap_or_default()
+        .into_iter()
+        .map(Into::into)
+        .collect()
 }
 
+/// A public institution or partner: commune, intercommunality, département, région, State
+/// service… over one period of legal existence.
 #[Object]
 impl Organisation {
     /// Opaque global ID.
@@ -131,6 +137,9 @@ impl Organisation {
         kinds: Option<Vec<OrganisationKind>>,
     ) -> Result<Vec<Membership>> {
         let at = at.map_or(self.at, |d| d.0);
+        if before_data(ctx, at)? {
+            return Ok(Vec::new());
+        }
         let kinds = kinds_filter(kinds);
         let rows = loaders(ctx)?
             .memberships
@@ -154,7 +163,7 @@ impl Organisation {
         after: Option<String>,
     ) -> Result<MembershipConnection> {
         let at = at.map_or(self.at, |d| d.0);
-        Ok(members_page(ctx, self.model.id, at, kinds_filter(kinds), first, after).await?)
+        members_page(ctx, self.model.id, at, kinds_filter(kinds), first, after).await
     }
 
     /// The intercommunality (EPCI à fiscalité propre) the commune belongs to on `at`.
@@ -164,7 +173,11 @@ impl Organisation {
     }
 
     /// The département it lies in on `at` (itself for a département).
-    async fn departement(&self, ctx: &Context<'_>, at: Option<Date>) -> Result<Option<Organisation>> {
+    async fn departement(
+        &self,
+        ctx: &Context<'_>,
+        at: Option<Date>,
+    ) -> Result<Option<Organisation>> {
         let at = at.map_or(self.at, |d| d.0);
         if self.model.kind == entity::OrganisationKind::Departement {
             return Ok(Some(self.clone()));
@@ -180,7 +193,10 @@ impl Organisation {
         match self.model.kind {
             K::Region => Ok(Some(self.clone())),
             K::Departement => self.group_where(ctx, at, |g| g.kind == K::Region).await,
-            _ => match self.group_where(ctx, at, |g| g.kind == K::Departement).await? {
+            _ => match self
+                .group_where(ctx, at, |g| g.kind == K::Departement)
+                .await?
+            {
                 Some(dep) => dep.group_where(ctx, at, |g| g.kind == K::Region).await,
                 None => Ok(None),
             },
@@ -219,6 +235,9 @@ impl Organisation {
         at: NaiveDate,
         wanted: impl Fn(&organisation::Model) -> bool,
     ) -> Result<Option<Organisation>> {
+        if before_data(ctx, at)? {
+            return Ok(None);
+        }
         let rows = loaders(ctx)?
             .memberships
             .load((self.model.id, Some(at)))
@@ -230,7 +249,11 @@ impl Organisation {
             .map(|(_, g)| Organisation::new(g, at)))
     }
 
-    async fn succession(&self, ctx: &Context<'_>, direction: Direction) -> Result<Vec<Organisation>> {
+    async fn succession(
+        &self,
+        ctx: &Context<'_>,
+        direction: Direction,
+    ) -> Result<Vec<Organisation>> {
         let rows = loaders(ctx)?
             .successions
             .load((self.model.id, direction))

@@ -1,0 +1,309 @@
+//! Test harness: a fresh database per test (copied from a per-process template holding the
+//! national reference), the router driven in-process, and a statement counter.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use api::config::{DbConfig, Limits};
+use api::{AppState, db, reference};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+/// Environment variable naming the PostgreSQL server to test against.
+pub const POSTGRES_ENV: &str = "MAILLAGE_TEST_POSTGRES_URL";
+
+fn db_config(url: String) -> DbConfig {
+    DbConfig {
+        database_url: url,
+        pool_size: 4,
+        pool_timeout_secs: 10,
+        statement_timeout_ms: 30_000,
+    }
+}
+
+enum Template {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+static TEMPLATE: OnceCell<Template> = OnceCell::const_new();
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn pid() -> u32 {
+    std::process::id()
+}
+
+/// Replaces the database name at the end of a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+async fn load_reference(url: String) {
+    let conn = db::connect(&db_config(url))
+        .await
+        .expect("connect template");
+    db::migrate(&conn).await.expect("migrate template");
+    reference::import_shipped(&conn)
+        .await
+        .expect("import reference");
+    conn.close().await.expect("close template");
+}
+
+async fn template() -> &'static Template {
+    TEMPLATE
+        .get_or_init(|| async {
+            match std::env::var(POSTGRES_ENV) {
+                Ok(admin_url) => {
+                    let admin = admin(&admin_url).await;
+                    drop_stale_databases(&admin).await;
+                    let name = format!("maillage_tpl_{}", pid());
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                        .await
+                        .expect("drop old template");
+                    admin
+                        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                        .await
+                        .expect("create template database");
+                    load_reference(with_database(&admin_url, &name)).await;
+                    Template::Postgres { admin_url, name }
+                }
+                Err(_) => {
+                    let dir = std::env::temp_dir().join("maillage-tests");
+                    std::fs::create_dir_all(&dir).expect("temp dir");
+                    remove_stale_templates(&dir);
+                    let path = dir.join(format!("template-{}.db", pid()));
+                    let _ = std::fs::remove_file(&path);
+                    load_reference(format!("sqlite://{}?mode=rwc", path.display())).await;
+                    Template::Sqlite(path)
+                }
+            }
+        })
+        .await
+}
+
+fn alive(pid: &str) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Templates of test processes that are gone are removed.
+fn remove_stale_templates(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name
+            .strip_prefix("template-")
+            .and_then(|n| n.split('.').next())
+            && !alive(pid)
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+async fn admin(url: &str) -> DatabaseConnection {
+    db::connect(&db_config(url.to_owned()))
+        .await
+        .expect("PostgreSQL must be reachable at MAILLAGE_TEST_POSTGRES_URL")
+}
+
+/// Databases left by test processes that are gone are dropped.
+async fn drop_stale_databases(admin: &DatabaseConnection) {
+    use sea_orm::{FromQueryResult, Statement};
+    #[derive(FromQueryResult)]
+    struct Name {
+        datname: String,
+    }
+    let rows = Name::find_by_statement(Statement::from_string(
+        admin.get_database_backend(),
+        "SELECT datname FROM pg_database WHERE datname LIKE 'maillage_t%'",
+    ))
+    .all(admin)
+    .await
+    .unwrap_or_default();
+    for Name { datname } in rows {
+        let owner = datname.split('_').nth(2).unwrap_or_default().to_owned();
+        if !owner.is_empty() && !alive(&owner) {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+/// Removes the test's database when the test ends, whatever its outcome.
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // A separate thread: the test's runtime may be shutting down.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    let admin = admin(&admin_url).await;
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = admin.close().await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// One test's application: its own database, the router, a statement counter.
+pub struct TestApp {
+    /// The router under test.
+    pub router: Router,
+    /// The test's database.
+    pub db: DatabaseConnection,
+    statements: Arc<AtomicUsize>,
+    _cleanup: Cleanup,
+}
+
+impl TestApp {
+    /// A fresh database holding the national reference, and the router over it.
+    pub async fn new() -> TestApp {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let (url, cleanup) = match template().await {
+            Template::Sqlite(path) => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let copy = dir.path().join("test.db");
+                std::fs::copy(path, &copy).expect("copy template");
+                (
+                    format!("sqlite://{}?mode=rwc", copy.display()),
+                    Cleanup::Sqlite(dir),
+                )
+            }
+            Template::Postgres { admin_url, name } => {
+                let db_name = format!("maillage_t_{}_{n}", pid());
+                let admin = admin(admin_url).await;
+                let mut attempt = 0;
+                loop {
+                    let created = admin
+                        .execute_unprepared(&format!("CREATE DATABASE {db_name} TEMPLATE {name}"))
+                        .await;
+                    match created {
+                        Ok(_) => break,
+                        Err(e) if attempt < 20 => {
+                            attempt += 1;
+                            eprintln!("retrying CREATE DATABASE: {e}");
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        }
+                        Err(e) => panic!("cannot create test database: {e}"),
+                    }
+                }
+                let _ = admin.close().await;
+                (
+                    with_database(admin_url, &db_name),
+                    Cleanup::Postgres {
+                        admin_url: admin_url.clone(),
+                        name: db_name,
+                    },
+                )
+            }
+        };
+        let mut conn = db::connect(&db_config(url))
+            .await
+            .expect("connect test database");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let state = AppState::load(conn.clone(), Limits::default())
+            .await
+            .expect("state");
+        TestApp {
+            router: api::app(state),
+            db: conn,
+            statements,
+            _cleanup: cleanup,
+        }
+    }
+
+    /// Statements run since the last call.
+    pub fn take_statements(&self) -> usize {
+        self.statements.swap(0, Ordering::SeqCst)
+    }
+
+    /// Sends a request to the router.
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router is infallible");
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        (status, body)
+    }
+
+    /// `GET path`: status and body text.
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let request = Request::get(path).body(Body::empty()).expect("request");
+        let (status, body) = self.send(request).await;
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// POSTs a GraphQL operation; returns the whole response document.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({ "query": query, "variables": variables }).to_string(),
+            ))
+            .expect("request");
+        let (_, body) = self.send(request).await;
+        serde_json::from_slice(&body).expect("JSON response")
+    }
+
+    /// POSTs a GraphQL operation that must succeed; returns `data`.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let response = self.graphql(query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+}
+
+/// The `extensions.code` of the first error of a response.
+pub fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {response:#}"))
+}
