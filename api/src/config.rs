@@ -41,7 +41,7 @@ pub struct DbConfig {
     )]
     pub database_url: String,
     /// Maximum connections in the pool.
-    #[arg(long, env = "MAILLAGE_POOL_SIZE", default_value_t = 16)]
+    #[arg(long, env = "MAILLAGE_POOL_SIZE", default_value_t = 4)]
     pub pool_size: u32,
     /// Seconds to wait for a pooled connection before failing.
     #[arg(long, env = "MAILLAGE_POOL_TIMEOUT_SECS", default_value_t = 3)]

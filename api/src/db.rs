@@ -27,7 +27,7 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
-                .pragma("cache_size", "-32000")
+                .pragma("cache_size", "-8000")
                 .pragma("temp_store", "memory")
         })
         .map_sqlx_postgres_opts(move |opts: PgConnectOptions| {

@@ -6,8 +6,9 @@ use chrono::NaiveDate;
 use entity::{MembershipKind, OrganisationKind, membership, organisation, succession};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, JoinType,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, RelationTrait,
+    Select,
 };
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +17,167 @@ use super::text::fold;
 use super::{codes, contains, valid_at};
 use crate::error::{AppError, AppResult};
 
-/// An organisation row.
-pub type Organisation = organisation::Model;
+/// The columns of an organisation that reads need (never the import bookkeeping).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    /// Internal identifier.
+    pub id: i64,
+    /// Kind.
+    pub kind: OrganisationKind,
+    /// Official name.
+    pub name: String,
+    /// INSEE COG code.
+    pub insee_code: Option<String>,
+    /// SIREN.
+    pub siren: Option<String>,
+    /// Population.
+    pub population: Option<i64>,
+    /// Start (inclusive).
+    pub valid_from: Option<NaiveDate>,
+    /// End (exclusive).
+    pub valid_to: Option<NaiveDate>,
+    /// Département code.
+    pub departement_code: Option<String>,
+    /// Région code.
+    pub region_code: Option<String>,
+    /// Territory served by a State service.
+    pub territory_id: Option<i64>,
+    /// Provenance source.
+    pub source: String,
+    /// Provenance vintages.
+    pub vintages: Option<String>,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+    /// Folded name (sort key).
+    pub search_name: String,
+}
+
+const ORGANISATION_COLUMNS: [organisation::Column; 15] = [
+    organisation::Column::Id,
+    organisation::Column::Kind,
+    organisation::Column::Name,
+    organisation::Column::InseeCode,
+    organisation::Column::Siren,
+    organisation::Column::Population,
+    organisation::Column::ValidFrom,
+    organisation::Column::ValidTo,
+    organisation::Column::DepartementCode,
+    organisation::Column::RegionCode,
+    organisation::Column::TerritoryId,
+    organisation::Column::Source,
+    organisation::Column::Vintages,
+    organisation::Column::Version,
+    organisation::Column::SearchName,
+];
+
+/// The columns of a membership that reads need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// Internal identifier.
+    pub id: i64,
+    /// Member.
+    pub member_id: i64,
+    /// Group.
+    pub group_id: i64,
+    /// Kind.
+    pub kind: MembershipKind,
+    /// Start (inclusive).
+    pub valid_from: Option<NaiveDate>,
+    /// End (exclusive).
+    pub valid_to: Option<NaiveDate>,
+    /// Provenance source.
+    pub source: String,
+    /// Provenance vintages.
+    pub vintages: Option<String>,
+}
+
+const MEMBERSHIP_COLUMNS: [membership::Column; 8] = [
+    membership::Column::Id,
+    membership::Column::MemberId,
+    membership::Column::GroupId,
+    membership::Column::Kind,
+    membership::Column::ValidFrom,
+    membership::Column::ValidTo,
+    membership::Column::Source,
+    membership::Column::Vintages,
+];
+
+/// A membership with the organisation at its other end.
+#[derive(Debug, Clone)]
+pub struct MembershipWith {
+    /// The membership.
+    pub membership: Membership,
+    /// The member or the group, whichever the query started from the other.
+    pub organisation: Organisation,
+}
+
+// Rows are decoded by position: by name, sea-orm formats a column name per value read.
+impl Organisation {
+    fn from_row(res: &QueryResult, at: usize) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: res.try_get_by_index(at)?,
+            kind: res.try_get_by_index(at + 1)?,
+            name: res.try_get_by_index(at + 2)?,
+            insee_code: res.try_get_by_index(at + 3)?,
+            siren: res.try_get_by_index(at + 4)?,
+            population: res.try_get_by_index(at + 5)?,
+            valid_from: res.try_get_by_index(at + 6)?,
+            valid_to: res.try_get_by_index(at + 7)?,
+            departement_code: res.try_get_by_index(at + 8)?,
+            region_code: res.try_get_by_index(at + 9)?,
+            territory_id: res.try_get_by_index(at + 10)?,
+            source: res.try_get_by_index(at + 11)?,
+            vintages: res.try_get_by_index(at + 12)?,
+            version: res.try_get_by_index(at + 13)?,
+            search_name: res.try_get_by_index(at + 14)?,
+        })
+    }
+}
+
+impl FromQueryResult for Organisation {
+    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        Self::from_row(res, 0)
+    }
+}
+
+impl FromQueryResult for MembershipWith {
+    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            membership: Membership {
+                id: res.try_get_by_index(0)?,
+                member_id: res.try_get_by_index(1)?,
+                group_id: res.try_get_by_index(2)?,
+                kind: res.try_get_by_index(3)?,
+                valid_from: res.try_get_by_index(4)?,
+                valid_to: res.try_get_by_index(5)?,
+                source: res.try_get_by_index(6)?,
+                vintages: res.try_get_by_index(7)?,
+            },
+            organisation: Organisation::from_row(res, MEMBERSHIP_COLUMNS.len())?,
+        })
+    }
+}
+
+/// Organisations, reading only the columns of [`Organisation`].
+fn organisations() -> Select<organisation::Entity> {
+    organisation::Entity::find()
+        .select_only()
+        .columns(ORGANISATION_COLUMNS)
+}
+
+/// Memberships joined with the organisation at `other` end, aliased for [`MembershipWith`].
+fn memberships_with(other: membership::Relation) -> Select<membership::Entity> {
+    let mut query = membership::Entity::find()
+        .select_only()
+        .join(JoinType::InnerJoin, other.def());
+    for c in MEMBERSHIP_COLUMNS {
+        query = query.column(c);
+    }
+    for c in ORGANISATION_COLUMNS {
+        query = query.column(c);
+    }
+    query
+}
 
 /// Which organisations a list returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -120,7 +280,7 @@ pub fn normalise_filter(mut filter: OrganisationFilter) -> AppResult<Organisatio
 
 fn filtered(filter: &OrganisationFilter, at: NaiveDate) -> Select<organisation::Entity> {
     use organisation::Column as C;
-    let mut query = organisation::Entity::find().filter(valid_at(C::ValidFrom, C::ValidTo, at));
+    let mut query = organisations().filter(valid_at(C::ValidFrom, C::ValidTo, at));
     if !filter.kinds.is_empty() {
         query = query.filter(C::Kind.is_in(filter.kinds.clone()));
     }
@@ -208,6 +368,7 @@ pub async fn list(
         .order_by(key, direction)
         .order_by(organisation::Column::Id, Order::Asc)
         .limit(first as u64 + 1)
+        .into_model::<Organisation>()
         .all(db)
         .await?;
     let has_next = rows.len() > first;
@@ -238,8 +399,9 @@ pub async fn count(
 
 /// Organisations by id, in no particular order.
 pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> AppResult<Vec<Organisation>> {
-    Ok(organisation::Entity::find()
+    Ok(organisations()
         .filter(organisation::Column::Id.is_in(ids.to_vec()))
+        .into_model::<Organisation>()
         .all(db)
         .await?)
 }
@@ -278,11 +440,11 @@ pub async fn by_insee_code(
     at: NaiveDate,
 ) -> AppResult<Option<Organisation>> {
     codes::check_insee_code("inseeCode", code)?;
-    let mut query = organisation::Entity::find().filter(organisation::Column::InseeCode.eq(code));
+    let mut query = organisations().filter(organisation::Column::InseeCode.eq(code));
     if let Some(kind) = kind {
         query = query.filter(organisation::Column::Kind.eq(kind));
     }
-    Ok(pick_at(query.all(db).await?, at))
+    Ok(pick_at(query.into_model().all(db).await?, at))
 }
 
 /// The organisation with SIREN `siren` at `at`.
@@ -293,11 +455,11 @@ pub async fn by_siren(
     at: NaiveDate,
 ) -> AppResult<Option<Organisation>> {
     codes::check_siren("siren", siren)?;
-    let mut query = organisation::Entity::find().filter(organisation::Column::Siren.eq(siren));
+    let mut query = organisations().filter(organisation::Column::Siren.eq(siren));
     if let Some(kind) = kind {
         query = query.filter(organisation::Column::Kind.eq(kind));
     }
-    Ok(pick_at(query.all(db).await?, at))
+    Ok(pick_at(query.into_model().all(db).await?, at))
 }
 
 /// Organisations valid at `at` whose folded name contains every word of `text`: exact
@@ -318,7 +480,7 @@ pub async fn search(
             "`text` must contain a letter or digit",
         ));
     }
-    let mut query = organisation::Entity::find().filter(valid_at(C::ValidFrom, C::ValidTo, at));
+    let mut query = organisations().filter(valid_at(C::ValidFrom, C::ValidTo, at));
     for word in folded.split(' ') {
         query = query.filter(C::SearchName.like(format!("%{word}%")));
     }
@@ -338,12 +500,10 @@ pub async fn search(
         )
         .order_by(C::Id, Order::Asc)
         .limit(first as u64)
+        .into_model::<Organisation>()
         .all(db)
         .await?)
 }
-
-/// A membership with the organisation at its other end.
-pub type MembershipWith = (membership::Model, Organisation);
 
 /// The memberships of each member in `member_ids` (valid at `at` when given), with their group.
 pub async fn memberships_of(
@@ -352,23 +512,20 @@ pub async fn memberships_of(
     at: Option<NaiveDate>,
 ) -> AppResult<HashMap<i64, Vec<MembershipWith>>> {
     use membership::Column as M;
-    let mut query = membership::Entity::find()
-        .join(JoinType::InnerJoin, membership::Relation::Group.def())
+    let mut query = memberships_with(membership::Relation::Group)
         .filter(M::MemberId.is_in(member_ids.to_vec()));
     if let Some(at) = at {
         query = query.filter(valid_at(M::ValidFrom, M::ValidTo, at));
     }
     let rows = query
-        .select_also(organisation::Entity)
         .order_by(M::ValidFrom, Order::Asc)
         .order_by(M::Id, Order::Asc)
+        .into_model::<MembershipWith>()
         .all(db)
         .await?;
     let mut out: HashMap<i64, Vec<MembershipWith>> = HashMap::new();
-    for (m, group) in rows {
-        if let Some(group) = group {
-            out.entry(m.member_id).or_default().push((m, group));
-        }
+    for row in rows {
+        out.entry(row.membership.member_id).or_default().push(row);
     }
     Ok(out)
 }
@@ -382,24 +539,21 @@ pub async fn members_of(
     kinds: &[OrganisationKind],
 ) -> AppResult<HashMap<i64, Vec<MembershipWith>>> {
     use membership::Column as M;
-    let mut query = membership::Entity::find()
-        .join(JoinType::InnerJoin, membership::Relation::Member.def())
+    let mut query = memberships_with(membership::Relation::Member)
         .filter(M::GroupId.is_in(group_ids.to_vec()))
         .filter(valid_at(M::ValidFrom, M::ValidTo, at));
     if !kinds.is_empty() {
         query = query.filter(organisation::Column::Kind.is_in(kinds.to_vec()));
     }
     let rows = query
-        .select_also(organisation::Entity)
         .order_by(organisation::Column::SearchName, Order::Asc)
         .order_by(organisation::Column::Id, Order::Asc)
+        .into_model::<MembershipWith>()
         .all(db)
         .await?;
     let mut out: HashMap<i64, Vec<MembershipWith>> = HashMap::new();
-    for (m, member) in rows {
-        if let Some(member) = member {
-            out.entry(m.group_id).or_default().push((m, member));
-        }
+    for row in rows {
+        out.entry(row.membership.group_id).or_default().push(row);
     }
     Ok(out)
 }
@@ -420,9 +574,9 @@ pub async fn successions_of(
     direction: Direction,
 ) -> AppResult<HashMap<i64, Vec<(succession::Model, Organisation)>>> {
     use succession::Column as S;
-    let (this, other) = match direction {
-        Direction::Predecessors => (S::SuccessorId, S::PredecessorId),
-        Direction::Successors => (S::PredecessorId, S::SuccessorId),
+    let this = match direction {
+        Direction::Predecessors => S::SuccessorId,
+        Direction::Successors => S::PredecessorId,
     };
     let rows = succession::Entity::find()
         .filter(this.is_in(ids.to_vec()))
@@ -437,7 +591,6 @@ pub async fn successions_of(
             Direction::Successors => s.successor_id,
         })
         .collect();
-    let _ = other;
     let orgs: HashMap<i64, Organisation> = by_ids(db, &other_ids)
         .await?
         .into_iter()
@@ -454,12 +607,4 @@ pub async fn successions_of(
         }
     }
     Ok(out)
-}
-
-/// Kinds of membership, re-exported for callers.
-pub use entity::MembershipKind as Kind;
-
-/// Whether `kind` of membership is in `kinds` (empty: all).
-pub fn kind_selected(kinds: &[MembershipKind], kind: MembershipKind) -> bool {
-    kinds.is_empty() || kinds.contains(&kind)
 }

@@ -4,6 +4,7 @@ pub mod batch;
 pub mod context;
 pub mod ids;
 pub mod loaders;
+pub mod parse_cache;
 pub mod registry;
 pub mod scalars;
 
@@ -23,6 +24,7 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
     Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
+        .extension(parse_cache::ParseCache::new(512))
         .finish()
 }
 

@@ -93,7 +93,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(binary: &PathBuf, database_url: &str, workdir: &std::path::Path) -> (Server, Duration) {
+    fn start(
+        binary: &PathBuf,
+        database_url: &str,
+        workdir: &std::path::Path,
+    ) -> (Server, Duration) {
         let port = free_port();
         let started = Instant::now();
         let child = Command::new(binary)
@@ -123,7 +127,8 @@ impl Server {
     }
 
     fn peak_rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         status
             .lines()
             .find(|l| l.starts_with("VmHWM:"))
@@ -157,7 +162,8 @@ struct Outcome {
 async fn run(port: u16, workload: &Workload, clients: usize, duration: Duration) -> Outcome {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
-    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(connector);
     let bodies = Arc::new(workload.bodies.clone());
     let uri: hyper::Uri = format!("http://127.0.0.1:{port}/graphql").parse().unwrap();
     let started = Instant::now();
@@ -218,9 +224,18 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-async fn bench_backend(label: &str, binary: &PathBuf, url: &str, workdir: &std::path::Path, args: &Args) {
+async fn bench_backend(
+    label: &str,
+    binary: &PathBuf,
+    url: &str,
+    workdir: &std::path::Path,
+    args: &Args,
+) {
     let (server, ready) = Server::start(binary, url, workdir);
-    println!("\n## {label}: first start to ready (migrations + national import): {:.2} s", ready.as_secs_f64());
+    println!(
+        "\n## {label}: first start to ready (migrations + national import): {:.2} s",
+        ready.as_secs_f64()
+    );
     println!("| workload | req/s | p50 ms | p99 ms | errors | requests |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for w in workloads() {
@@ -229,7 +244,13 @@ async fn bench_backend(label: &str, binary: &PathBuf, url: &str, workdir: &std::
         }
         // Warm-up, then the measured run.
         run(server.port, &w, args.clients, Duration::from_secs(1)).await;
-        let o = run(server.port, &w, args.clients, Duration::from_secs(args.seconds)).await;
+        let o = run(
+            server.port,
+            &w,
+            args.clients,
+            Duration::from_secs(args.seconds),
+        )
+        .await;
         println!(
             "| {} {} | {:.0} | {:.2} | {:.2} | {} | {} |",
             w.name,
@@ -245,7 +266,11 @@ async fn bench_backend(label: &str, binary: &PathBuf, url: &str, workdir: &std::
 }
 
 fn maillage_binary() -> PathBuf {
-    let dir = std::env::current_exe().unwrap().parent().unwrap().to_owned();
+    let dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_owned();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .args(["build", "--release", "-q", "-p", "api", "--bin", "maillage"])
@@ -265,7 +290,10 @@ async fn main() {
         args.clients, args.seconds, cpus
     );
     let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    let sqlite = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
     bench_backend("SQLite", &binary, &sqlite, dir.path(), &args).await;
 
     if let Some(admin) = &args.postgres {
@@ -277,9 +305,19 @@ async fn main() {
                 .map(|s| s.success())
                 .unwrap_or(false)
         };
-        assert!(psql(&format!("CREATE DATABASE {name}")), "cannot create {name}");
+        assert!(
+            psql(&format!("CREATE DATABASE {name}")),
+            "cannot create {name}"
+        );
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        bench_backend("PostgreSQL", &binary, &format!("{base}/{name}"), dir.path(), &args).await;
+        bench_backend(
+            "PostgreSQL",
+            &binary,
+            &format!("{base}/{name}"),
+            dir.path(),
+            &args,
+        )
+        .await;
         psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     }
 }

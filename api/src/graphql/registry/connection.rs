@@ -46,7 +46,7 @@ pub async fn members_page(
     let start = match start_after {
         Some(id) => rows
             .iter()
-            .position(|(m, _)| m.id == id)
+            .position(|r| r.membership.id == id)
             .map_or(total, |i| i + 1),
         None => 0,
     };
@@ -58,8 +58,8 @@ pub async fn members_page(
             total_count: total as i64,
         },
     );
-    for (m, member) in rows[start..end].iter().cloned() {
-        let node = Membership::with_member(m, member, at);
+    for row in rows[start..end].iter().cloned() {
+        let node = Membership::with_member(row.membership, row.organisation, at);
         connection
             .edges
             .push(Edge::new(encode_cursor(&node.row_id()), node));

@@ -2,10 +2,10 @@
 
 use async_graphql::{Context, Object, Result};
 use chrono::NaiveDate;
-use entity::{membership, organisation};
 
 use super::enums::MembershipKind;
 use super::organisation::{Organisation, Provenance};
+use crate::domain::registry::{Membership as Row, Organisation as OrgRow};
 use crate::error::AppError;
 use crate::graphql::context::loaders;
 use crate::graphql::scalars::Date;
@@ -14,15 +14,15 @@ use crate::graphql::scalars::Date;
 /// nouvelle; a département in its région.
 #[derive(Clone, Debug)]
 pub struct Membership {
-    model: membership::Model,
-    member: Option<organisation::Model>,
-    group: Option<organisation::Model>,
+    model: Row,
+    member: Option<OrgRow>,
+    group: Option<OrgRow>,
     at: NaiveDate,
 }
 
 impl Membership {
     /// A membership whose group row is already loaded.
-    pub fn with_group(model: membership::Model, group: organisation::Model, at: NaiveDate) -> Self {
+    pub fn with_group(model: Row, group: OrgRow, at: NaiveDate) -> Self {
         Self {
             model,
             member: None,
@@ -32,11 +32,7 @@ impl Membership {
     }
 
     /// A membership whose member row is already loaded.
-    pub fn with_member(
-        model: membership::Model,
-        member: organisation::Model,
-        at: NaiveDate,
-    ) -> Self {
+    pub fn with_member(model: Row, member: OrgRow, at: NaiveDate) -> Self {
         Self {
             model,
             member: Some(member),
@@ -48,7 +44,7 @@ impl Membership {
     async fn organisation(
         &self,
         ctx: &Context<'_>,
-        known: &Option<organisation::Model>,
+        known: &Option<OrgRow>,
         id: i64,
     ) -> Result<Organisation> {
         let model = match known {

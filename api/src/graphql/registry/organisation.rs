@@ -2,12 +2,11 @@
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
-use entity::organisation;
 
 use super::connection::{MembershipConnection, members_page};
 use super::enums::OrganisationKind;
 use super::membership::Membership;
-use crate::domain::registry::Direction;
+use crate::domain::registry::{Direction, Organisation as Row};
 use crate::graphql::context::{before_data, loaders};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::scalars::Date;
@@ -16,14 +15,14 @@ use crate::graphql::scalars::Date;
 /// service… over one period of legal existence.
 #[derive(Clone, Debug)]
 pub struct Organisation {
-    pub(crate) model: organisation::Model,
+    pub(crate) model: Row,
     /// The date nested fields answer for when not given their own `at`.
     pub(crate) at: NaiveDate,
 }
 
 impl Organisation {
     /// Wraps a row, answering nested questions as of `at`.
-    pub fn new(model: organisation::Model, at: NaiveDate) -> Self {
+    pub fn new(model: Row, at: NaiveDate) -> Self {
         Self { model, at }
     }
 }
@@ -148,8 +147,8 @@ impl Organisation {
             .unwrap_or_default();
         Ok(rows
             .into_iter()
-            .filter(|(_, g)| kinds.is_empty() || kinds.contains(&g.kind))
-            .map(|(m, group)| Membership::with_group(m, group, at))
+            .filter(|r| kinds.is_empty() || kinds.contains(&r.organisation.kind))
+            .map(|r| Membership::with_group(r.membership, r.organisation, at))
             .collect())
     }
 
@@ -233,7 +232,7 @@ impl Organisation {
         &self,
         ctx: &Context<'_>,
         at: NaiveDate,
-        wanted: impl Fn(&organisation::Model) -> bool,
+        wanted: impl Fn(&Row) -> bool,
     ) -> Result<Option<Organisation>> {
         if before_data(ctx, at)? {
             return Ok(None);
@@ -245,8 +244,10 @@ impl Organisation {
             .unwrap_or_default();
         Ok(rows
             .into_iter()
-            .find(|(m, g)| m.kind != entity::MembershipKind::PartOf && wanted(g))
-            .map(|(_, g)| Organisation::new(g, at)))
+            .find(|r| {
+                r.membership.kind != entity::MembershipKind::PartOf && wanted(&r.organisation)
+            })
+            .map(|r| Organisation::new(r.organisation, at)))
     }
 
     async fn succession(
