@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::auth::AuthConfig;
+
 /// Maillage: one GraphQL entry point to the French inter-institutional network.
 #[derive(Debug, Parser)]
 #[command(name = "maillage", version, about)]
@@ -28,6 +30,28 @@ pub enum Command {
     Schema,
     /// (Re)load the national reference, idempotently.
     Import(ImportArgs),
+    /// Print a development token signed with MAILLAGE_JWT_SECRET.
+    Token(TokenArgs),
+}
+
+/// Settings of `maillage token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Subject (the person or application).
+    #[arg(long)]
+    pub sub: String,
+    /// Organisation acted for: SIREN (e.g. 213502388 for Rennes) or global ID.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Role: editor, admin, partner, state or superadmin; repeatable.
+    #[arg(long = "role", required = true)]
+    pub roles: Vec<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl: u64,
+    /// Key and claim settings.
+    #[command(flatten)]
+    pub auth: AuthConfig,
 }
 
 /// Database connection settings.
@@ -83,6 +107,9 @@ pub struct ServeConfig {
     /// GraphQL limits.
     #[command(flatten)]
     pub limits: Limits,
+    /// Authentication.
+    #[command(flatten)]
+    pub auth: AuthConfig,
 }
 
 /// Limits applied to every GraphQL request.

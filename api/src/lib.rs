@@ -3,6 +3,7 @@
 //! The library exposes [`app`] (the router) and [`serve`]; `main.rs` only parses the
 //! configuration and calls them.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -19,6 +20,7 @@ use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
+use auth::Authenticator;
 use config::Limits;
 use graphql::AppSchema;
 
@@ -33,17 +35,24 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// First day the reference data covers: answers for earlier dates are empty.
     pub coverage_start: Option<NaiveDate>,
+    /// Verifies bearer tokens.
+    pub auth: Arc<Authenticator>,
 }
 
 impl AppState {
-    /// State over `db` (migrated, reference loaded) with `limits`.
-    pub async fn load(db: DatabaseConnection, limits: Limits) -> Result<Self, sea_orm::DbErr> {
+    /// State over `db` (migrated, reference loaded) with `limits`, verifying tokens with `auth`.
+    pub async fn load(
+        db: DatabaseConnection,
+        limits: Limits,
+        auth: Authenticator,
+    ) -> Result<Self, sea_orm::DbErr> {
         let coverage_start = reference::coverage_start(&db).await?;
         Ok(Self {
             db,
             schema: graphql::build_schema(&limits),
             limits: Arc::new(limits),
             coverage_start,
+            auth: Arc::new(auth),
         })
     }
 }

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use api::config::{Cli, Command, ImportArgs, LogFormat, ServeConfig};
+use api::auth::{Authenticator, dev_token};
+use api::config::{Cli, Command, ImportArgs, LogFormat, ServeConfig, TokenArgs};
 use api::{AppState, db, reference};
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -29,6 +30,7 @@ async fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Import(args)) => import(args).await,
+        Some(Command::Token(args)) => token(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -53,8 +55,24 @@ fn init_logs(format: LogFormat) {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+fn token(args: &TokenArgs) -> Result<(), BoxError> {
+    println!(
+        "{}",
+        dev_token(
+            &args.auth,
+            &args.sub,
+            args.org.as_deref(),
+            &args.roles,
+            args.ttl
+        )?
+    );
+    Ok(())
+}
+
 async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
     let started = Instant::now();
+    // A weak secret or an unreadable key stops the server before it listens.
+    let authenticator = Authenticator::new(&cfg.auth)?;
     let db = db::connect(&cfg.db).await?;
     db::migrate(&db).await?;
     if !reference::is_loaded(&db).await? {
@@ -72,7 +90,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
         ready_ms = started.elapsed().as_millis() as u64,
         "serving GraphQL on /graphql"
     );
-    let state = AppState::load(db, cfg.limits).await?;
+    let state = AppState::load(db, cfg.limits, authenticator).await?;
     api::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -46,6 +46,18 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last update time.
     pub updated_at: DateTimeUtc,
+    /// SIRET of the registered establishment (partners).
+    pub siret: Option<String>,
+    /// RNA number (associations).
+    pub rna: Option<String>,
+    /// Other names it is known by, as a JSON array.
+    pub alternate_names: Option<String>,
+    /// A short public description.
+    pub description: Option<String>,
+    /// Public website.
+    pub website: Option<String>,
+    /// The organisation that registered it (partners).
+    pub registered_by_id: Option<i64>,
 }
 
 /// Relations of `organisation`.

@@ -171,3 +171,64 @@ pub enum SuccessionKind {
     #[sea_orm(string_value = "TRANSFORMATION")]
     Transformation,
 }
+
+/// Who may see a contact point.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Visibility {
+    /// Everyone, including anonymous clients.
+    #[sea_orm(string_value = "PUBLIC")]
+    Public,
+    /// Authenticated partners and public actors.
+    #[sea_orm(string_value = "PARTNERS")]
+    Partners,
+    /// The owning organisation and State services only.
+    #[sea_orm(string_value = "RESTRICTED")]
+    Restricted,
+}
+
+/// What a contact point is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ContactKind {
+    /// Email address.
+    #[sea_orm(string_value = "EMAIL")]
+    Email,
+    /// Telephone number.
+    #[sea_orm(string_value = "PHONE")]
+    Phone,
+    /// Web page.
+    #[sea_orm(string_value = "WEBSITE")]
+    Website,
+    /// Postal address.
+    #[sea_orm(string_value = "ADDRESS")]
+    Address,
+}

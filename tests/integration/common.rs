@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use api::auth::{AuthConfig, Authenticator, dev_token};
 use api::config::{DbConfig, Limits};
 use api::{AppState, db, reference};
 use axum::Router;
@@ -15,6 +16,25 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
+
+/// The development secret of the tests.
+pub const SECRET: &str = "test-secret-of-maillage-at-least-32-bytes-long";
+
+/// The authentication settings of the tests.
+pub fn auth_config() -> AuthConfig {
+    AuthConfig {
+        jwt_secret: Some(SECRET.into()),
+        jwt_issuer: "maillage".into(),
+        jwt_audience: "maillage-api".into(),
+        ..AuthConfig::default()
+    }
+}
+
+/// A valid token for `sub` acting for `org` (SIREN) with `roles`.
+pub fn token(sub: &str, org: Option<&str>, roles: &[&str]) -> String {
+    let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+    dev_token(&auth_config(), sub, org, &roles, 600).expect("token")
+}
 
 /// Environment variable naming the PostgreSQL server to test against.
 pub const POSTGRES_ENV: &str = "MAILLAGE_TEST_POSTGRES_URL";
@@ -236,7 +256,8 @@ impl TestApp {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        let state = AppState::load(conn.clone(), Limits::default())
+        let auth = Authenticator::new(&auth_config()).expect("authenticator");
+        let state = AppState::load(conn.clone(), Limits::default(), auth)
             .await
             .expect("state");
         TestApp {
@@ -280,14 +301,31 @@ impl TestApp {
 
     /// POSTs a GraphQL operation; returns the whole response document.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let request = Request::post("/graphql")
-            .header(header::CONTENT_TYPE, "application/json")
+        self.graphql_as(None, query, variables).await.1
+    }
+
+    /// POSTs a GraphQL operation with an optional bearer token; returns status and document.
+    pub async fn graphql_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (StatusCode, Value) {
+        let mut request =
+            Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = request
             .body(Body::from(
                 json!({ "query": query, "variables": variables }).to_string(),
             ))
             .expect("request");
-        let (_, body) = self.send(request).await;
-        serde_json::from_slice(&body).expect("JSON response")
+        let (status, body) = self.send(request).await;
+        (
+            status,
+            serde_json::from_slice(&body).expect("JSON response"),
+        )
     }
 
     /// POSTs a GraphQL operation that must succeed; returns `data`.

@@ -6,8 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod auth_tokens;
 mod common;
 mod http;
+mod identity;
 mod reference_import;
 mod registry_lists;
 mod registry_lookup;

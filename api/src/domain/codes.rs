@@ -75,6 +75,111 @@ pub fn check_competence_code(argument: &str, code: &str) -> AppResult<()> {
     }
 }
 
+/// Checks a SIRET: fourteen digits with a valid Luhn checksum (La Poste's establishments,
+/// SIREN 356000000, use a digit sum divisible by 5 instead).
+pub fn check_siret(argument: &str, siret: &str) -> AppResult<()> {
+    if siret.len() != 14 || !siret.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::bad_input(
+            argument,
+            format!("`{siret}` is not a SIRET: expected 14 digits"),
+        ));
+    }
+    let la_poste = siret.starts_with("356000000")
+        && siret.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0;
+    if !la_poste && !luhn_valid(siret) {
+        return Err(AppError::bad_input(
+            argument,
+            format!("`{siret}` is not a SIRET: its check digit is wrong (Luhn)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an RNA number (répertoire national des associations): `W` and nine characters,
+/// digits or (for old Alsace-Moselle numbers) letters.
+pub fn check_rna(argument: &str, rna: &str) -> AppResult<()> {
+    let b = rna.as_bytes();
+    if b.len() == 10 && b[0] == b'W' && b[1..].iter().all(u8::is_ascii_alphanumeric) {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            argument,
+            format!("`{rna}` is not an RNA number: expected W followed by 9 characters"),
+        ))
+    }
+}
+
+/// Checks an email address (one `@`, a dotted domain, no spaces).
+pub fn check_email(argument: &str, email: &str) -> AppResult<()> {
+    let ok = email.len() <= 254
+        && !email.contains(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            argument,
+            format!("`{email}` is not an email address"),
+        ))
+    }
+}
+
+/// Checks a telephone number: 6 to 15 digits, optionally with a leading `+` and spaces,
+/// dots or dashes between digits.
+pub fn check_phone(argument: &str, phone: &str) -> AppResult<()> {
+    let body = phone.strip_prefix('+').unwrap_or(phone);
+    let digits = body.bytes().filter(u8::is_ascii_digit).count();
+    let ok = (6..=15).contains(&digits)
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'.' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            argument,
+            format!("`{phone}` is not a telephone number"),
+        ))
+    }
+}
+
+/// Checks a web address: `http://` or `https://`, a host, no spaces.
+pub fn check_url(argument: &str, url: &str) -> AppResult<()> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let ok = url.len() <= 2048
+        && !url.contains(char::is_whitespace)
+        && rest.is_some_and(|r| r.split('/').next().is_some_and(|host| host.contains('.')));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            argument,
+            format!("`{url}` is not an http(s) address"),
+        ))
+    }
+}
+
+/// Checks a free text's length (in characters) after trimming; returns the trimmed text.
+pub fn check_text(argument: &str, text: &str, min: usize, max: usize) -> AppResult<String> {
+    let t = text.trim();
+    let n = t.chars().count();
+    if n < min || n > max {
+        return Err(AppError::bad_input(
+            argument,
+            format!("`{argument}` must have {min} to {max} characters"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +191,24 @@ mod tests {
         assert!(check_siren("s", "210100013").is_err());
         assert!(check_siren("s", "21010001").is_err());
         assert!(check_siren("s", "21010001a").is_err());
+    }
+
+    #[test]
+    fn partner_identifier_checks() {
+        assert!(check_siret("s", "73282932000074").is_ok());
+        assert!(check_siret("s", "73282932000075").is_err());
+        assert!(check_siret("s", "7328293200007").is_err());
+        assert!(check_rna("r", "W751234567").is_ok());
+        assert!(check_rna("r", "X751234567").is_err());
+        assert!(check_rna("r", "W75123456").is_err());
+        assert!(check_email("e", "mairie@rennes.fr").is_ok());
+        assert!(check_email("e", "mairie@rennes").is_err());
+        assert!(check_email("e", "a b@c.fr").is_err());
+        assert!(check_phone("p", "+33 2 23 62 10 10").is_ok());
+        assert!(check_phone("p", "02.23.62.10.10").is_ok());
+        assert!(check_phone("p", "call me").is_err());
+        assert!(check_url("u", "https://metropole.rennes.fr/").is_ok());
+        assert!(check_url("u", "javascript:alert(1)").is_err());
     }
 
     #[test]

@@ -6,12 +6,28 @@ use chrono::NaiveDate;
 
 use super::loaders::Loaders;
 use crate::AppState;
+use crate::auth::Actor;
+use crate::domain::audit::WriteContext;
 
 /// Per-request facts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RequestContext {
     /// "Today", the default of every `at` argument, fixed once per request.
     pub today: NaiveDate,
+    /// Who the request acts as.
+    pub actor: Actor,
+    /// The request id, returned in the `x-request-id` header and kept in the audit trail.
+    pub request_id: String,
+}
+
+impl RequestContext {
+    /// The write context of domain services.
+    pub fn write_context(&self) -> WriteContext {
+        WriteContext {
+            actor: self.actor.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
 }
 
 /// The application state.
@@ -32,4 +48,9 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
 /// Whether `at` falls before the data: such questions get empty answers, not errors.
 pub fn before_data(ctx: &Context<'_>, at: NaiveDate) -> Result<bool> {
     Ok(state(ctx)?.coverage_start.is_some_and(|start| at < start))
+}
+
+/// Who the request acts as.
+pub fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor> {
+    Ok(&request(ctx)?.actor)
 }

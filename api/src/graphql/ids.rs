@@ -11,12 +11,18 @@ use crate::error::{AppError, AppResult};
 pub enum NodeType {
     /// An organisation.
     Organisation,
+    /// A contact point.
+    ContactPoint,
+    /// An audit record.
+    AuditRecord,
 }
 
 impl NodeType {
     fn prefix(self) -> &'static str {
         match self {
             NodeType::Organisation => "Organisation",
+            NodeType::ContactPoint => "ContactPoint",
+            NodeType::AuditRecord => "AuditRecord",
         }
     }
 }
@@ -35,6 +41,8 @@ pub fn decode(argument: &str, id: &str) -> AppResult<(NodeType, i64)> {
     let n: i64 = rest.parse().map_err(|_| bad())?;
     match prefix {
         "Organisation" => Ok((NodeType::Organisation, n)),
+        "ContactPoint" => Ok((NodeType::ContactPoint, n)),
+        "AuditRecord" => Ok((NodeType::AuditRecord, n)),
         _ => Err(bad()),
     }
 }

@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::{OrganisationKind, succession};
+use entity::{OrganisationKind, contact_point, succession};
 use futures_util::future::{BoxFuture, FutureExt};
 use sea_orm::DatabaseConnection;
 
 use super::batch::{BatchLoad, Batcher};
+use crate::domain::profile;
 use crate::domain::registry::{self, Direction, MembershipWith, Organisation};
 use crate::error::AppResult;
 
@@ -141,6 +142,30 @@ impl BatchLoad for Successions {
     }
 }
 
+/// The contact points of organisations.
+pub struct ContactPointsOf(DatabaseConnection);
+
+impl BatchLoad for ContactPointsOf {
+    type Key = i64;
+    type Value = Vec<contact_point::Model>;
+    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
+        let db = self.0.clone();
+        async move { profile::contact_points_of(&db, &keys).await }.boxed()
+    }
+}
+
+/// The profiles of organisations.
+pub struct ProfilesOf(DatabaseConnection);
+
+impl BatchLoad for ProfilesOf {
+    type Key = i64;
+    type Value = profile::Profile;
+    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
+        let db = self.0.clone();
+        async move { profile::profiles_of(&db, &keys).await }.boxed()
+    }
+}
+
 /// Every loader of one request.
 pub struct Loaders {
     /// Organisations by id.
@@ -151,6 +176,10 @@ pub struct Loaders {
     pub members: Batcher<MembersOfGroup>,
     /// Successions.
     pub successions: Batcher<Successions>,
+    /// Contact points.
+    pub contact_points: Batcher<ContactPointsOf>,
+    /// Profiles.
+    pub profiles: Batcher<ProfilesOf>,
 }
 
 impl Loaders {
@@ -161,6 +190,8 @@ impl Loaders {
             memberships: Batcher::new(MembershipsOfMember(db.clone())),
             members: Batcher::new(MembersOfGroup(db.clone())),
             successions: Batcher::new(Successions(db.clone())),
+            contact_points: Batcher::new(ContactPointsOf(db.clone())),
+            profiles: Batcher::new(ProfilesOf(db.clone())),
         }
     }
 }

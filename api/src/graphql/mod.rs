@@ -2,26 +2,32 @@
 
 pub mod batch;
 pub mod context;
+pub mod governance;
 pub mod ids;
 pub mod loaders;
 pub mod parse_cache;
+pub mod payload;
 pub mod registry;
 pub mod scalars;
 
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use crate::config::Limits;
 
 /// Every query entry point.
 #[derive(MergedObject, Default)]
-pub struct Query(registry::RegistryQuery);
+pub struct Query(registry::RegistryQuery, governance::GovernanceQuery);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct Mutation(registry::RegistryMutation);
 
 /// The executable schema.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with `limits`; the state comes with each request.
 pub fn build_schema(limits: &Limits) -> AppSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(parse_cache::ParseCache::new(512))

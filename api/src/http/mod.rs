@@ -8,7 +8,11 @@ use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_graphql::parser::types::OperationType;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
@@ -16,7 +20,10 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::AppState;
+use crate::auth::{Actor, Claims};
+use crate::domain::registry;
 use crate::graphql::context::RequestContext;
+use crate::graphql::ids::{self, NodeType};
 use crate::graphql::loaders::Loaders;
 
 /// The application router.
@@ -35,18 +42,114 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn execute(state: &AppState, request: async_graphql::Request) -> GraphQLResponse {
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// A request id unique across restarts and instances: start time, process, counter.
+fn request_id() -> String {
+    static EPOCH: OnceLock<String> = OnceLock::new();
+    let epoch = EPOCH.get_or_init(|| {
+        format!(
+            "{:x}{:x}",
+            Utc::now().timestamp_micros(),
+            std::process::id()
+        )
+    });
+    format!("{epoch}-{:x}", REQUESTS.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The 401 answer to a presented but invalid token: no detail that helps an attacker.
+fn unauthenticated(request_id: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{
+            "message": "invalid credentials",
+            "extensions": { "code": "UNAUTHENTICATED", "requestId": request_id }
+        }]
+    });
+    let mut response = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// The actor of a request: anonymous without `Authorization`, refused with a bad token.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor, ()> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Actor::anonymous());
+    };
+    let value = value.to_str().map_err(|_| ())?;
+    let claims = state.auth.verify_header(value).map_err(|e| {
+        tracing::debug!(error = %e, "token refused");
+    })?;
+    actor_from_claims(state, &claims).await
+}
+
+/// Resolves the organisation the claims name (SIREN or global ID) to the registry's row.
+pub(crate) async fn actor_from_claims(state: &AppState, claims: &Claims) -> Result<Actor, ()> {
+    let today = Utc::now().date_naive();
+    let organisation_id = match claims.organisation_ref() {
+        None => None,
+        Some(r) if r.len() == 9 && r.bytes().all(|b| b.is_ascii_digit()) => {
+            registry::by_siren(&state.db, &r, None, today)
+                .await
+                .map_err(|_| ())?
+                .map(|o| o.id)
+        }
+        Some(r) => {
+            let id = ids::decode_as("org", &r, NodeType::Organisation).map_err(|_| ())?;
+            registry::by_ids(&state.db, &[id])
+                .await
+                .map_err(|_| ())?
+                .first()
+                .map(|o| o.id)
+        }
+    };
+    Ok(Actor {
+        subject: Some(claims.sub.clone()),
+        organisation_id,
+        roles: claims.roles(),
+    })
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    let id = request_id();
+    let Ok(actor) = authenticate(state, headers).await else {
+        return unauthenticated(&id);
+    };
     let request = request
         .data(state.clone())
         .data(Loaders::new(&state.db))
         .data(RequestContext {
             today: Utc::now().date_naive(),
+            actor,
+            request_id: id.clone(),
         });
-    state.schema.execute(request).await.into()
+    let mut response = GraphQLResponse::from(state.schema.execute(request).await).into_response();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }
 
-async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    execute(&state, request.into_inner()).await
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    execute(&state, &headers, request.into_inner()).await
+}
+
+/// Whether a document holds a mutation (refused over GET, which must stay safe).
+fn has_mutation(query: &str) -> bool {
+    async_graphql::parser::parse_query(query).is_ok_and(|doc| {
+        doc.operations
+            .iter()
+            .any(|(_, op)| op.node.ty == OperationType::Mutation)
+    })
 }
 
 async fn graphql_get(
@@ -59,7 +162,22 @@ async fn graphql_get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     match request {
-        Ok(request) if !wants_html => execute(&state, request.into_inner()).await.into_response(),
+        Ok(request) if !wants_html => {
+            let request = request.into_inner();
+            if has_mutation(&request.query) {
+                let body = serde_json::json!({
+                    "errors": [{ "message": "mutations are not allowed over GET: use POST",
+                                 "extensions": { "code": "METHOD_NOT_ALLOWED" } }]
+                });
+                let mut response =
+                    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                return response;
+            }
+            execute(&state, &headers, request).await
+        }
         _ => Html(
             GraphiQLSource::build()
                 .endpoint("/graphql")

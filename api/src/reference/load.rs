@@ -8,7 +8,7 @@ use entity::{membership, organisation, reference_dataset, succession};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect,
 };
 
 use super::snapshot::Snapshot;
@@ -57,7 +57,7 @@ pub async fn apply(
     snapshot: &Snapshot,
     digest: &str,
 ) -> Result<ImportReport, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::domain::begin_write(db).await?;
     let mut report = ImportReport::default();
     let ids = apply_organisations(&txn, snapshot, &mut report).await?;
     apply_memberships(&txn, snapshot, &ids, &mut report).await?;

@@ -96,3 +96,29 @@ pub enum OrderDirection {
     /// Descending.
     Desc,
 }
+
+/// Who may see a contact point.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[graphql(remote = "entity::Visibility")]
+pub enum Visibility {
+    /// Everyone, including anonymous clients.
+    Public,
+    /// Authenticated partners and public actors.
+    Partners,
+    /// The owning organisation and State services only.
+    Restricted,
+}
+
+/// What a contact point is.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[graphql(remote = "entity::ContactKind")]
+pub enum ContactKind {
+    /// Email address.
+    Email,
+    /// Telephone number.
+    Phone,
+    /// Web page.
+    Website,
+    /// Postal address.
+    Address,
+}

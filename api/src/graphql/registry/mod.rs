@@ -1,26 +1,31 @@
 //! Registry queries: lookups by ID and official code, lists, search.
 
 mod connection;
+mod contact_point;
 mod enums;
 mod membership;
+mod mutations;
 mod organisation;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Interface, Object, Result};
 
 pub use connection::{MembershipConnection, OrganisationConnection, OrganisationListInfo};
+pub use contact_point::ContactPoint;
 pub use enums::{
     MembershipKind, OrderDirection, OrganisationKind, OrganisationOrderField, SuccessionKind,
 };
 pub use membership::Membership;
+pub use mutations::RegistryMutation;
 pub use organisation::{Organisation, Provenance};
 
 use crate::domain::pagination::{MAX_FIRST, page_size};
 use crate::domain::registry::{
     self, OrderField, OrganisationFilter as Filter, OrganisationOrder as Order,
 };
+use crate::domain::{authz, profile};
 use crate::error::AppError;
-use crate::graphql::context::{before_data, loaders, request, state};
+use crate::graphql::context::{actor, before_data, loaders, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::scalars::Date;
 
@@ -30,6 +35,8 @@ use crate::graphql::scalars::Date;
 pub enum Node {
     /// An organisation.
     Organisation(Organisation),
+    /// A contact point.
+    ContactPoint(ContactPoint),
 }
 
 /// Which organisations a list returns.
@@ -72,6 +79,15 @@ async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Result<Option
             .load(n)
             .await?
             .map(|o| Node::Organisation(Organisation::new(o, today)))),
+        // Visibility applies on every path, `node(id:)` included.
+        NodeType::ContactPoint => {
+            let actor = actor(ctx)?;
+            Ok(profile::contact_point(&state(ctx)?.db, n)
+                .await?
+                .filter(|c| authz::can_see(actor, c.visibility, c.organisation_id))
+                .map(|c| Node::ContactPoint(ContactPoint(c))))
+        }
+        NodeType::AuditRecord => Ok(None),
     }
 }
 

@@ -4,10 +4,12 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 
 use super::connection::{MembershipConnection, members_page};
+use super::contact_point::ContactPoint;
 use super::enums::OrganisationKind;
 use super::membership::Membership;
+use crate::domain::authz;
 use crate::domain::registry::{Direction, Organisation as Row};
-use crate::graphql::context::{before_data, loaders};
+use crate::graphql::context::{actor, before_data, loaders};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::scalars::Date;
 
@@ -225,6 +227,53 @@ impl Organisation {
     async fn version(&self) -> i64 {
         self.model.version
     }
+
+    /// The organisation's own public profile (other names, description, website, SIRET, RNA).
+    async fn profile(&self, ctx: &Context<'_>) -> Result<OrganisationProfile> {
+        let p = loaders(ctx)?
+            .profiles
+            .load(self.model.id)
+            .await?
+            .unwrap_or_default();
+        Ok(OrganisationProfile {
+            alternate_names: p.alternate_names,
+            description: p.description,
+            website: p.website,
+            siret: p.siret,
+            rna: p.rna,
+        })
+    }
+
+    /// The contact points the caller may see: `PUBLIC` ones for everyone, `PARTNERS` ones
+    /// for authenticated callers, `RESTRICTED` ones for the organisation itself and the State.
+    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<ContactPoint>> {
+        let actor = actor(ctx)?;
+        let all = loaders(ctx)?
+            .contact_points
+            .load(self.model.id)
+            .await?
+            .unwrap_or_default();
+        Ok(all
+            .into_iter()
+            .filter(|c| authz::can_see(actor, c.visibility, c.organisation_id))
+            .map(ContactPoint)
+            .collect())
+    }
+}
+
+/// An organisation's own public profile.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct OrganisationProfile {
+    /// Other names it is known by.
+    pub alternate_names: Vec<String>,
+    /// A short description.
+    pub description: Option<String>,
+    /// Public website.
+    pub website: Option<String>,
+    /// SIRET of its registered establishment (partners).
+    pub siret: Option<String>,
+    /// RNA number (associations).
+    pub rna: Option<String>,
 }
 
 impl Organisation {

@@ -1,0 +1,222 @@
+//! Identity: JWT verification (pinned keys, required claims, refused header tricks), the
+//! `Actor` a request acts as, and development tokens.
+
+mod keys;
+mod token;
+
+use std::collections::BTreeSet;
+
+use jsonwebtoken::{Validation, decode, decode_header};
+use serde::{Deserialize, Serialize};
+
+pub use keys::{AuthConfig, KeyError};
+pub use token::dev_token;
+
+/// Longest token accepted; anything longer is refused before decoding.
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
+const LEEWAY_SECS: u64 = 30;
+
+/// What a request may do, by role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Edits its own organisation's data.
+    Editor,
+    /// Edits, signs and consents for its own organisation.
+    Admin,
+    /// An application reading partner-visible data and requesting for its organisation.
+    Partner,
+    /// State services: read everything, including restricted fields and feeds.
+    State,
+    /// Reference data administration.
+    Superadmin,
+}
+
+impl Role {
+    fn parse(name: &str) -> Option<Role> {
+        Some(match name.trim().to_ascii_lowercase().as_str() {
+            "editor" => Role::Editor,
+            "admin" => Role::Admin,
+            "partner" => Role::Partner,
+            "state" => Role::State,
+            "superadmin" => Role::Superadmin,
+            _ => return None,
+        })
+    }
+}
+
+/// The claims Maillage reads. `org` names the organisation acted for (SIREN or global ID);
+/// `siren` and `siret` (as sent by the State's agent identity federation) are accepted too.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Claims {
+    /// Subject: the person or application.
+    pub sub: String,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Expiry (seconds since the epoch).
+    pub exp: u64,
+    /// Not before (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Issued at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// Organisation acted for: SIREN or Maillage global ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// Organisation SIREN (identity federation claim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub siren: Option<String>,
+    /// Establishment SIRET (identity federation claim); its first 9 digits are the SIREN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub siret: Option<String>,
+    /// Roles (`editor`, `admin`, `partner`, `state`, `superadmin`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// A single role, for issuers that send one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+impl Claims {
+    /// The organisation reference the claims name: `org`, else `siren`, else the SIREN of `siret`.
+    pub fn organisation_ref(&self) -> Option<String> {
+        self.org.clone().or_else(|| self.siren.clone()).or_else(|| {
+            self.siret
+                .as_ref()
+                .filter(|s| s.len() == 14)
+                .map(|s| s[..9].to_owned())
+        })
+    }
+
+    /// The roles claimed, unknown names ignored.
+    pub fn roles(&self) -> BTreeSet<Role> {
+        self.roles
+            .iter()
+            .chain(self.role.iter())
+            .filter_map(|r| Role::parse(r))
+            .collect()
+    }
+}
+
+/// Who a request acts as.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    /// Token subject; `None` for anonymous requests.
+    pub subject: Option<String>,
+    /// The organisation acted for, when the token names one the registry knows.
+    pub organisation_id: Option<i64>,
+    /// Roles.
+    pub roles: BTreeSet<Role>,
+}
+
+impl Actor {
+    /// The anonymous actor.
+    pub fn anonymous() -> Self {
+        Self::default()
+    }
+
+    /// Whether the request carries a valid token.
+    pub fn is_authenticated(&self) -> bool {
+        self.subject.is_some()
+    }
+
+    /// Whether the actor holds `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether the actor acts for organisation `id` with one of `roles`.
+    pub fn acts_for(&self, id: i64, roles: &[Role]) -> bool {
+        self.organisation_id == Some(id) && roles.iter().any(|r| self.has(*r))
+    }
+}
+
+/// Why a presented token was refused; deliberately not shown to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Malformed header value or token.
+    #[error("malformed credentials")]
+    Malformed,
+    /// The header asks for something refused (`jku`, `x5u`, `jwk`, `crit`, `none`…).
+    #[error("refused token header")]
+    RefusedHeader,
+    /// No configured key matches `kid` and `alg`.
+    #[error("unknown key")]
+    UnknownKey,
+    /// Signature, expiry, issuer, audience… do not verify.
+    #[error("invalid token: {0}")]
+    Invalid(#[from] jsonwebtoken::errors::Error),
+}
+
+/// Verifies bearer tokens against the configured keys.
+#[derive(Clone)]
+pub struct Authenticator {
+    keys: keys::KeySet,
+    issuer: String,
+    audience: String,
+}
+
+impl Authenticator {
+    /// An authenticator over `config`'s keys; fails on a weak secret or unreadable key.
+    pub fn new(config: &AuthConfig) -> Result<Self, KeyError> {
+        Ok(Self {
+            keys: keys::KeySet::load(config)?,
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+        })
+    }
+
+    /// Verifies the value of an `Authorization` header (`Bearer <token>`).
+    pub fn verify_header(&self, value: &str) -> Result<Claims, AuthError> {
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or(AuthError::Malformed)?;
+        self.verify(token.trim())
+    }
+
+    /// Verifies a bare token.
+    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        if token.is_empty() || token.len() > MAX_TOKEN_BYTES || token.split('.').count() != 3 {
+            return Err(AuthError::Malformed);
+        }
+        let header = decode_header(token).map_err(|_| AuthError::Malformed)?;
+        if header.jku.is_some()
+            || header.jwk.is_some()
+            || header.x5u.is_some()
+            || header.x5c.is_some()
+            || header.crit.is_some()
+        {
+            return Err(AuthError::RefusedHeader);
+        }
+        let key = self
+            .keys
+            .select(header.kid.as_deref(), header.alg)
+            .ok_or(AuthError::UnknownKey)?;
+        let mut validation = Validation::new(key.algorithm);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
+        let data = decode::<Claims>(token, &key.decoding, &validation)?;
+        if data.claims.sub.trim().is_empty() {
+            return Err(AuthError::Malformed);
+        }
+        Ok(data.claims)
+    }
+
+    /// Issuer tokens must carry.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Audience tokens must carry.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+}

@@ -1,0 +1,71 @@
+//! Authorisation, deny by default, in one place: every write and every restricted read asks here.
+
+use entity::Visibility;
+
+use crate::auth::{Actor, Role};
+use crate::error::{AppError, AppResult};
+
+/// Fails unless the actor carries a valid token.
+pub fn require_authenticated(actor: &Actor) -> AppResult<()> {
+    if actor.is_authenticated() {
+        Ok(())
+    } else {
+        Err(AppError::Unauthenticated)
+    }
+}
+
+/// May the actor edit the data organisation `owner` is the authority for?
+/// Its own editors and admins may; the reference administrator may.
+pub fn require_edit(actor: &Actor, owner: i64) -> AppResult<()> {
+    require_authenticated(actor)?;
+    if actor.acts_for(owner, &[Role::Editor, Role::Admin]) || actor.has(Role::Superadmin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only the organisation's own editors may change its data".into(),
+        ))
+    }
+}
+
+/// May the actor register a partner organisation? An admin of an organisation, a State
+/// service or the reference administrator.
+pub fn require_register_partner(actor: &Actor) -> AppResult<()> {
+    require_authenticated(actor)?;
+    let acting_admin = actor.organisation_id.is_some() && actor.has(Role::Admin);
+    if acting_admin || actor.has(Role::State) || actor.has(Role::Superadmin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "registering a partner takes an organisation admin, a State service or a superadmin"
+                .into(),
+        ))
+    }
+}
+
+/// May the actor read the audit log of `organisation` (all organisations when `None`)?
+/// An organisation's admins read its own; State services and superadmins read all.
+pub fn require_audit_read(actor: &Actor, organisation: Option<i64>) -> AppResult<()> {
+    require_authenticated(actor)?;
+    if actor.has(Role::State) || actor.has(Role::Superadmin) {
+        return Ok(());
+    }
+    match organisation {
+        Some(org) if actor.acts_for(org, &[Role::Admin]) => Ok(()),
+        _ => Err(AppError::Forbidden(
+            "the audit log is for the organisation's admins and State services".into(),
+        )),
+    }
+}
+
+/// May the actor see something of `visibility` owned by `owner`?
+pub fn can_see(actor: &Actor, visibility: Visibility, owner: i64) -> bool {
+    match visibility {
+        Visibility::Public => true,
+        Visibility::Partners => actor.is_authenticated() && !actor.roles.is_empty(),
+        Visibility::Restricted => {
+            actor.has(Role::State)
+                || actor.has(Role::Superadmin)
+                || actor.acts_for(owner, &[Role::Editor, Role::Admin])
+        }
+    }
+}
