@@ -69,7 +69,8 @@ fn tamper_payload(token: &str, claims: &Value) -> String {
     )
 }
 
-fn corpus() -> Vec<(&'static str, String)> {
+/// The forged-token corpus, shared with the WebSocket tests.
+pub fn corpus() -> Vec<(&'static str, String)> {
     let c = claims();
     let valid = signed(&c);
     let parts: Vec<String> = valid.split('.').map(str::to_owned).collect();
@@ -277,5 +278,98 @@ async fn malformed_authorization_headers_are_refused() {
             .unwrap();
         let (status, _) = app.send(request).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{header:.20}");
+    }
+}
+
+mod websocket {
+    use futures_util::{SinkExt, StreamExt};
+    use serde_json::{Value, json};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+    use crate::common::{TestApp, token};
+
+    type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    async fn connect(addr: std::net::SocketAddr) -> Socket {
+        let mut request = format!("ws://{addr}/graphql")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    }
+
+    /// The next message, or `None` when the server closed the connection.
+    async fn next(ws: &mut Socket) -> Option<Value> {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .expect("server answers in time");
+        match msg {
+            Some(Ok(Message::Text(t))) => Some(serde_json::from_str(&t).unwrap()),
+            _ => None,
+        }
+    }
+
+    async fn init(ws: &mut Socket, payload: Value) -> Option<Value> {
+        ws.send(Message::Text(
+            json!({ "type": "connection_init", "payload": payload })
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+        next(ws).await
+    }
+
+    #[tokio::test]
+    async fn connection_init_follows_the_same_rules() {
+        let app = TestApp::new().await;
+        let addr = app.spawn_server().await;
+
+        let mut ws = connect(addr).await;
+        let t = token("agent@rennes.fr", Some("213502388"), &["editor"]);
+        let ack = init(&mut ws, json!({ "Authorization": format!("Bearer {t}") })).await;
+        assert_eq!(ack.unwrap()["type"], "connection_ack");
+        ws.send(Message::Text(
+            json!({ "id": "1", "type": "subscribe",
+            "payload": { "query": "{ viewer { authenticated subject } }" } })
+            .to_string()
+            .into(),
+        ))
+        .await
+        .unwrap();
+        let data = next(&mut ws).await.unwrap();
+        assert_eq!(
+            data["payload"]["data"]["viewer"]["subject"], "agent@rennes.fr",
+            "{data}"
+        );
+
+        let mut anonymous = connect(addr).await;
+        assert_eq!(
+            init(&mut anonymous, json!({})).await.unwrap()["type"],
+            "connection_ack"
+        );
+
+        for (case, forged) in super::corpus() {
+            let mut ws = connect(addr).await;
+            let answer = init(
+                &mut ws,
+                json!({ "Authorization": format!("Bearer {forged}") }),
+            )
+            .await;
+            assert!(answer.is_none(), "{case}: {answer:?}");
+        }
+        for payload in [
+            json!({ "authToken": "garbage" }),
+            json!({ "Authorization": 42 }),
+            json!({ "authorization": "Basic x" }),
+        ] {
+            let mut ws = connect(addr).await;
+            assert!(init(&mut ws, payload.clone()).await.is_none(), "{payload}");
+        }
     }
 }

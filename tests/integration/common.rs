@@ -268,6 +268,19 @@ impl TestApp {
         }
     }
 
+    /// Serves the router on an ephemeral loopback port (for WebSocket tests).
+    pub async fn spawn_server(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        addr
+    }
+
     /// Statements run since the last call.
     pub fn take_statements(&self) -> usize {
         self.statements.swap(0, Ordering::SeqCst)

@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{DefaultBodyLimit, State};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -152,11 +154,64 @@ fn has_mutation(query: &str) -> bool {
     })
 }
 
+/// The `connection_init` payload's token: `Authorization` (or `authorization`) with a
+/// `Bearer` value, or a bare `authToken`.
+fn init_token(payload: &serde_json::Value) -> Option<String> {
+    for key in ["Authorization", "authorization"] {
+        if let Some(v) = payload.get(key) {
+            return Some(v.as_str().unwrap_or("").to_owned());
+        }
+    }
+    payload
+        .get("authToken")
+        .map(|t| format!("Bearer {}", t.as_str().unwrap_or("")))
+}
+
+/// GraphQL over WebSocket (graphql-transport-ws and the older graphql-ws): the token travels
+/// in `connection_init`, under the same rules as the `Authorization` header.
+fn websocket(state: AppState, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+    let schema = state.schema.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let actor = match init_token(&payload) {
+                        None => Actor::anonymous(),
+                        Some(value) => {
+                            let claims = state
+                                .auth
+                                .verify_header(&value)
+                                .map_err(|_| async_graphql::Error::new("invalid credentials"))?;
+                            actor_from_claims(&state, &claims)
+                                .await
+                                .map_err(|_| async_graphql::Error::new("invalid credentials"))?
+                        }
+                    };
+                    let mut data = async_graphql::Data::default();
+                    data.insert(Loaders::new(&state.db));
+                    data.insert(RequestContext {
+                        today: Utc::now().date_naive(),
+                        actor,
+                        request_id: request_id(),
+                    });
+                    data.insert(state);
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
 async fn graphql_get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    protocol: Result<GraphQLProtocol, StatusCode>,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
+    if let (Ok(upgrade), Ok(protocol)) = (upgrade, protocol) {
+        return websocket(state, protocol, upgrade);
+    }
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
