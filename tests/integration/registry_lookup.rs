@@ -207,6 +207,8 @@ async fn malformed_codes_are_bad_user_input_naming_the_argument() {
             response["errors"][0]["extensions"]["argument"], argument,
             "{query}"
         );
+        let request_id = response["errors"][0]["extensions"]["requestId"].as_str();
+        assert!(request_id.is_some_and(|id| !id.is_empty()), "{response}");
         assert!(response["data"]["organisation"].is_null());
     }
 }

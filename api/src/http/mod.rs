@@ -130,7 +130,15 @@ async fn execute(
             actor,
             request_id: id.clone(),
         });
-    let mut response = GraphQLResponse::from(state.schema.execute(request).await).into_response();
+    let mut result = state.schema.execute(request).await;
+    // Every error carries the request id, so that a report can be matched with the logs.
+    for error in &mut result.errors {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("requestId", id.as_str());
+    }
+    let mut response = GraphQLResponse::from(result).into_response();
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
