@@ -146,6 +146,26 @@ async fn search_is_accent_and_case_insensitive_largest_first() {
     for n in data["starts"]["nodes"].as_array().unwrap() {
         assert!(n["name"].as_str().unwrap().starts_with("Saint"), "{n}");
     }
+    // "Saint-" is a prefix with its hyphen: Saintes (17415) does not start with it.
+    let charente = app
+        .query(
+            "{ organisations(filter: {nameStartsWith: \"Saint-\", departement: \"17\", kinds: [COMMUNE]}, first: 100) { totalCount nodes { name } } }",
+            json!({}),
+        )
+        .await;
+    let names: Vec<&str> = charente["organisations"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.is_empty());
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("Saint-") || n.starts_with("Saint ")),
+        "{names:?}"
+    );
     assert!(data["starts"]["totalCount"].as_i64().unwrap() > 3000);
     let response = app
         .graphql("{ search(text: \"--\") { name } }", json!({}))

@@ -13,7 +13,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::pagination::{decode_cursor, encode_cursor};
-use super::text::fold;
+use super::text::{fold, fold_prefix};
 use super::{codes, contains, valid_at};
 use crate::error::{AppError, AppResult};
 
@@ -274,7 +274,7 @@ pub fn normalise_filter(mut filter: OrganisationFilter) -> AppResult<Organisatio
         codes::check_insee_code("filter.region", r)?;
     }
     filter.name_contains = filter.name_contains.map(|t| fold(&t));
-    filter.name_starts_with = filter.name_starts_with.map(|t| fold(&t));
+    filter.name_starts_with = filter.name_starts_with.map(|t| fold_prefix(&t));
     Ok(filter)
 }
 

@@ -17,6 +17,16 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// Folds a prefix: like [`fold`], but a trailing separator stays significant
+/// ("Saint-" → "saint ", which "Saintes" does not start with).
+pub fn fold_prefix(text: &str) -> String {
+    let mut folded = fold(text);
+    if !folded.is_empty() && text.ends_with(|c: char| !c.is_alphanumeric()) {
+        folded.push(' ');
+    }
+    folded
+}
+
 #[cfg(test)]
 mod tests {
     use super::fold;
@@ -27,5 +37,12 @@ mod tests {
         assert_eq!(fold("  L'Haÿ-les-Roses "), "l hay les roses");
         assert_eq!(fold("ÎLE-DE-FRANCE"), "ile de france");
         assert_eq!(fold("--"), "");
+    }
+
+    #[test]
+    fn prefixes_keep_a_trailing_separator() {
+        assert_eq!(super::fold_prefix("Saint-"), "saint ");
+        assert_eq!(super::fold_prefix("Saint"), "saint");
+        assert_eq!(super::fold_prefix("-"), "");
     }
 }
