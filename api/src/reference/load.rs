@@ -7,8 +7,8 @@ use chrono::{NaiveDate, Utc};
 use entity::{membership, organisation, reference_dataset, succession};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QuerySelect,
 };
 
 use super::snapshot::Snapshot;
@@ -87,6 +87,11 @@ pub async fn apply(
         .await?;
     }
     txn.commit().await?;
+    if !report.is_unchanged() {
+        // A bulk load leaves the planner without statistics: PostgreSQL would plan range
+        // scans and joins blind until autovacuum came by.
+        db.execute_unprepared("ANALYZE").await?;
+    }
     Ok(report)
 }
 
