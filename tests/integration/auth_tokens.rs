@@ -237,6 +237,22 @@ async fn a_valid_token_authenticates() {
 }
 
 #[tokio::test]
+async fn identity_federation_claims_name_the_organisation() {
+    let app = TestApp::new().await;
+    // An agent token carrying only a SIRET of the commune of Rennes (SIREN 213502388).
+    let claims = without(with(claims(), "siret", json!("21350238800019")), "org");
+    let (status, body) = app
+        .graphql_as(
+            Some(&signed(&claims)),
+            "{ viewer { organisation { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["viewer"]["organisation"]["name"], "Rennes");
+}
+
+#[tokio::test]
 async fn forged_tokens_never_get_in() {
     let app = TestApp::new().await;
     let corpus = corpus();
