@@ -279,6 +279,21 @@ async fn contact_points_are_shown_by_visibility_on_every_path() {
             Some(token("dgcl@interieur.gouv.fr", None, &["state"])),
             3,
         ),
+        (
+            "admin of the owner",
+            Some(token("a@rennes.fr", Some(RENNES), &["admin"])),
+            3,
+        ),
+        (
+            "admin of another",
+            Some(token("a@brest.fr", Some(BREST), &["admin"])),
+            2,
+        ),
+        (
+            "superadmin",
+            Some(token("ops@maillage.fr", None, &["superadmin"])),
+            3,
+        ),
     ] {
         let (_, body) = app
             .graphql_as(
