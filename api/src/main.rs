@@ -35,7 +35,6 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!("{err}");
             eprintln!("maillage: {err}");
             ExitCode::FAILURE
         }
