@@ -171,6 +171,22 @@ async fn search_is_accent_and_case_insensitive_largest_first() {
         .graphql("{ search(text: \"--\") { name } }", json!({}))
         .await;
     assert_eq!(error_code(&response), "BAD_USER_INPUT");
+    let long = "a".repeat(201);
+    for (query, argument) in [
+        ("query($t: String!) { search(text: $t) { name } }", "text"),
+        (
+            "query($t: String!) { organisations(filter: {nameContains: $t}) { totalCount } }",
+            "filter.nameContains",
+        ),
+        (
+            "query($t: String!) { organisations(filter: {nameStartsWith: $t}) { totalCount } }",
+            "filter.nameStartsWith",
+        ),
+    ] {
+        let response = app.graphql(query, json!({ "t": long })).await;
+        assert_eq!(error_code(&response), "BAD_USER_INPUT", "{query}");
+        assert_eq!(response["errors"][0]["extensions"]["argument"], argument);
+    }
 }
 
 #[tokio::test]

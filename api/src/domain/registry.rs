@@ -265,6 +265,9 @@ fn sort_value(field: OrderField, org: &Organisation) -> SortValue {
     }
 }
 
+/// Longest text a name filter or search accepts (the longest commune name has 45 characters).
+const MAX_TEXT: usize = 200;
+
 /// Checks a filter's codes and folds its texts.
 pub fn normalise_filter(mut filter: OrganisationFilter) -> AppResult<OrganisationFilter> {
     if let Some(d) = &filter.departement {
@@ -272,6 +275,17 @@ pub fn normalise_filter(mut filter: OrganisationFilter) -> AppResult<Organisatio
     }
     if let Some(r) = &filter.region {
         codes::check_insee_code("filter.region", r)?;
+    }
+    for (field, text) in [
+        ("filter.nameContains", &filter.name_contains),
+        ("filter.nameStartsWith", &filter.name_starts_with),
+    ] {
+        if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT) {
+            return Err(AppError::bad_input(
+                field,
+                format!("at most {MAX_TEXT} characters"),
+            ));
+        }
     }
     filter.name_contains = filter.name_contains.map(|t| fold(&t));
     filter.name_starts_with = filter.name_starts_with.map(|t| fold_prefix(&t));
@@ -473,6 +487,12 @@ pub async fn search(
     at: NaiveDate,
 ) -> AppResult<Vec<Organisation>> {
     use organisation::Column as C;
+    if text.chars().count() > MAX_TEXT {
+        return Err(AppError::bad_input(
+            "text",
+            format!("at most {MAX_TEXT} characters"),
+        ));
+    }
     let folded = fold(text);
     if folded.is_empty() {
         return Err(AppError::bad_input(
