@@ -389,3 +389,18 @@ mod websocket {
         }
     }
 }
+
+#[tokio::test]
+async fn a_database_outage_while_authenticating_is_not_an_authentication_failure() {
+    let app = TestApp::new().await;
+    let t = token("agent@rennes.fr", Some("213502388"), &["editor"]);
+    app.db.clone().close().await.unwrap();
+    let (status, body) = app
+        .graphql_as(Some(&t), "{ viewer { authenticated } }", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "SERVICE_UNAVAILABLE"
+    );
+}

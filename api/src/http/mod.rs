@@ -24,6 +24,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::AppState;
 use crate::auth::{Actor, Claims};
 use crate::domain::registry;
+use crate::error::{AppError, AppResult};
 use crate::graphql::context::RequestContext;
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::loaders::Loaders;
@@ -74,34 +75,56 @@ fn unauthenticated(request_id: &str) -> Response {
     response
 }
 
-/// The actor of a request: anonymous without `Authorization`, refused with a bad token.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor, ()> {
+/// A failure before execution (the database unreachable while authenticating): its code and
+/// the request id, with the matching status.
+fn failure(error: &AppError, request_id: &str) -> Response {
+    let status = match error {
+        AppError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let body = serde_json::json!({
+        "errors": [{
+            "message": error.to_string(),
+            "extensions": { "code": error.code(), "requestId": request_id }
+        }]
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+/// The actor of a request: anonymous without `Authorization`; `Unauthenticated` for a bad
+/// token; a database failure while resolving its organisation stays what it is.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Actor> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Actor::anonymous());
     };
-    let value = value.to_str().map_err(|_| ())?;
+    let value = value.to_str().map_err(|_| AppError::Unauthenticated)?;
     let claims = state.auth.verify_header(value).map_err(|e| {
         tracing::debug!(error = %e, "token refused");
+        AppError::Unauthenticated
     })?;
     actor_from_claims(state, &claims).await
 }
 
-/// Resolves the organisation the claims name (SIREN or global ID) to the registry's row.
-pub(crate) async fn actor_from_claims(state: &AppState, claims: &Claims) -> Result<Actor, ()> {
+/// Resolves the organisation the claims name (SIREN or global ID) to the registry's row; a
+/// malformed reference makes the token invalid.
+pub(crate) async fn actor_from_claims(state: &AppState, claims: &Claims) -> AppResult<Actor> {
     let today = Utc::now().date_naive();
+    let claim_error = |e: AppError| match e {
+        AppError::BadUserInput { .. } => AppError::Unauthenticated,
+        other => other,
+    };
     let organisation_id = match claims.organisation_ref() {
         None => None,
         Some(r) if r.len() == 9 && r.bytes().all(|b| b.is_ascii_digit()) => {
             registry::by_siren(&state.db, &r, None, today)
                 .await
-                .map_err(|_| ())?
+                .map_err(claim_error)?
                 .map(|o| o.id)
         }
         Some(r) => {
-            let id = ids::decode_as("org", &r, NodeType::Organisation).map_err(|_| ())?;
+            let id = ids::decode_as("org", &r, NodeType::Organisation).map_err(claim_error)?;
             registry::by_ids(&state.db, &[id])
-                .await
-                .map_err(|_| ())?
+                .await?
                 .first()
                 .map(|o| o.id)
         }
@@ -119,8 +142,10 @@ async fn execute(
     request: async_graphql::Request,
 ) -> Response {
     let id = request_id();
-    let Ok(actor) = authenticate(state, headers).await else {
-        return unauthenticated(&id);
+    let actor = match authenticate(state, headers).await {
+        Ok(actor) => actor,
+        Err(AppError::Unauthenticated) => return unauthenticated(&id),
+        Err(other) => return failure(&other, &id),
     };
     let request = request
         .data(state.clone())
@@ -193,7 +218,7 @@ fn websocket(state: AppState, protocol: GraphQLProtocol, upgrade: WebSocketUpgra
                                 .map_err(|_| async_graphql::Error::new("invalid credentials"))?;
                             actor_from_claims(&state, &claims)
                                 .await
-                                .map_err(|_| async_graphql::Error::new("invalid credentials"))?
+                                .map_err(|e| async_graphql::Error::new(e.to_string()))?
                         }
                     };
                     let mut data = async_graphql::Data::default();
