@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::authz;
 use super::pagination::{decode_cursor, encode_cursor};
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::error::AppResult;
 
 /// Which records to list.
@@ -41,6 +41,17 @@ fn filtered(filter: &AuditFilter) -> Select<audit_record::Entity> {
         q = q.filter(A::At.gte(s));
     }
     q
+}
+
+/// The organisation a listing is about: the one asked for, else — for anyone but State
+/// services and superadmins, who may list everything — the actor's own.
+pub fn scope(actor: &Actor, asked: Option<i64>) -> Option<i64> {
+    let reads_all = actor.has(Role::State) || actor.has(Role::Superadmin);
+    asked.or(if reads_all {
+        None
+    } else {
+        actor.organisation_id
+    })
 }
 
 /// Newest records first, after the cursor `after`.

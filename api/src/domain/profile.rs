@@ -280,8 +280,8 @@ async fn load_contact_for_edit<C: sea_orm::ConnectionTrait>(
     version: i64,
 ) -> AppResult<contact_point::Model> {
     let found = contact_point::Entity::find_by_id(id).one(txn).await?;
-    // The owner is read from the database, never from the input; an unknown id and a
-    // forbidden one look alike to an outsider.
+    // The owner is read from the database, never from the input. An unknown id is a
+    // NOT_FOUND user error for any authenticated caller.
     let Some(found) = found else {
         authz::require_authenticated(&ctx.actor)?;
         return Err(AppError::NotFound(format!("contact point {id}")));

@@ -5,7 +5,6 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use entity::audit_record;
 
-use crate::auth::Role;
 use crate::domain::audit_log::{self, AuditFilter as Filter};
 use crate::domain::pagination::page_size;
 use crate::graphql::context::{actor, loaders, request, state};
@@ -180,14 +179,10 @@ impl GovernanceQuery {
                 id,
                 NodeType::Organisation,
             )?),
-            // An admin without a filter sees their own organisation's records.
-            None if !actor.has(Role::State) && !actor.has(Role::Superadmin) => {
-                actor.organisation_id
-            }
             None => None,
         };
         let filter = Filter {
-            organisation,
+            organisation: audit_log::scope(actor, organisation),
             entity_type: filter.entity_type,
             action: filter.action,
             since: filter.since,
