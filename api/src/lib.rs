@@ -37,6 +37,8 @@ pub struct AppState {
     pub coverage_start: Option<NaiveDate>,
     /// Verifies bearer tokens.
     pub auth: Arc<Authenticator>,
+    /// The competence catalogue and its legal layers.
+    pub catalogue: Arc<domain::competences::Catalogue>,
 }
 
 impl AppState {
@@ -47,7 +49,9 @@ impl AppState {
         auth: Authenticator,
     ) -> Result<Self, sea_orm::DbErr> {
         let coverage_start = reference::coverage_start(&db).await?;
+        let catalogue = domain::competences::Catalogue::load(&db).await?;
         Ok(Self {
+            catalogue: Arc::new(catalogue),
             db,
             schema: graphql::build_schema(&limits),
             limits: Arc::new(limits),

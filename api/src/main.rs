@@ -83,6 +83,10 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
             "reference imported"
         );
     }
+    // A new build may ship a new nomenclature or new legal layers: applied when they differ.
+    if reference::competences::sync_shipped(&db).await? {
+        tracing::info!("competence reference loaded");
+    }
     let listener = TcpListener::bind(cfg.listen).await?;
     tracing::info!(
         address = %listener.local_addr()?,
@@ -111,6 +115,7 @@ async fn import(args: ImportArgs) -> Result<(), BoxError> {
     let db = db::connect(&args.db).await?;
     db::migrate(&db).await?;
     let report = reference::import(&db, &snapshot).await?;
+    reference::competences::sync_shipped(&db).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,

@@ -2,14 +2,24 @@
 //!
 //! Entities hold data only; the rules live in `api::domain`.
 
+pub mod assignment;
+pub mod assignment_scope;
 pub mod audit_record;
 pub mod change_event;
+pub mod competence;
+pub mod competence_values;
+pub mod consent;
 pub mod contact_point;
 pub mod idempotency_record;
+pub mod legal_rule;
 pub mod membership;
 pub mod organisation;
 pub mod reference_dataset;
 pub mod succession;
+pub mod transfer;
 pub mod values;
 
+pub use competence_values::{
+    AssignmentBasis, CompetenceRole, ConsentDecision, RuleLayer, TransferStatus,
+};
 pub use values::{ContactKind, MembershipKind, OrganisationKind, SuccessionKind, Visibility};

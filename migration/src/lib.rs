@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_registry;
 mod m20261122_000002_governance;
+mod m20261122_000003_competences;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_registry::Migration),
             Box::new(m20261122_000002_governance::Migration),
+            Box::new(m20261122_000003_competences::Migration),
         ]
     }
 }

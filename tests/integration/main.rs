@@ -9,6 +9,8 @@
 mod auth_keys;
 mod auth_tokens;
 mod common;
+mod competence_changes;
+mod competences;
 mod http;
 mod identity;
 mod reference_import;

@@ -62,10 +62,15 @@ pub fn check_insee_code(argument: &str, code: &str) -> AppResult<()> {
     }
 }
 
+/// Whether `code` has the form of a BANATIC competence code (`C` followed by four digits).
+pub fn is_competence_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5 && b[0] == b'C' && b[1..].iter().all(u8::is_ascii_digit)
+}
+
 /// Checks a BANATIC-style competence code (`C` followed by four digits).
 pub fn check_competence_code(argument: &str, code: &str) -> AppResult<()> {
-    let b = code.as_bytes();
-    if b.len() == 5 && b[0] == b'C' && b[1..].iter().all(u8::is_ascii_digit) {
+    if is_competence_code(code) {
         Ok(())
     } else {
         Err(AppError::bad_input(

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod authz;
 pub mod codes;
+pub mod competences;
 pub mod idempotency;
 pub mod pagination;
 pub mod partners;

@@ -15,6 +15,10 @@ pub enum NodeType {
     ContactPoint,
     /// An audit record.
     AuditRecord,
+    /// A declared competence assignment.
+    Assignment,
+    /// A competence transfer.
+    Transfer,
 }
 
 impl NodeType {
@@ -23,6 +27,8 @@ impl NodeType {
             NodeType::Organisation => "Organisation",
             NodeType::ContactPoint => "ContactPoint",
             NodeType::AuditRecord => "AuditRecord",
+            NodeType::Assignment => "Assignment",
+            NodeType::Transfer => "Transfer",
         }
     }
 }
@@ -43,6 +49,8 @@ pub fn decode(argument: &str, id: &str) -> AppResult<(NodeType, i64)> {
         "Organisation" => Ok((NodeType::Organisation, n)),
         "ContactPoint" => Ok((NodeType::ContactPoint, n)),
         "AuditRecord" => Ok((NodeType::AuditRecord, n)),
+        "Assignment" => Ok((NodeType::Assignment, n)),
+        "Transfer" => Ok((NodeType::Transfer, n)),
         _ => Err(bad()),
     }
 }

@@ -1,6 +1,7 @@
 //! The request-scoped loaders of every relation a list can reach.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use entity::{OrganisationKind, contact_point, succession};
@@ -8,6 +9,7 @@ use futures_util::future::{BoxFuture, FutureExt};
 use sea_orm::DatabaseConnection;
 
 use super::batch::{BatchLoad, Batcher};
+use crate::domain::competences::{Catalogue, Responsibility, assignments, holdings};
 use crate::domain::profile;
 use crate::domain::registry::{self, Direction, MembershipWith, Organisation};
 use crate::error::AppResult;
@@ -166,6 +168,54 @@ impl BatchLoad for ProfilesOf {
     }
 }
 
+/// What organisations exercise at a date (declared and presumed).
+pub struct CompetencesOf(DatabaseConnection, Arc<Catalogue>);
+
+impl BatchLoad for CompetencesOf {
+    type Key = (i64, NaiveDate);
+    type Value = Vec<Responsibility>;
+    fn load(
+        &self,
+        keys: Vec<Self::Key>,
+    ) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>> {
+        let db = self.0.clone();
+        let catalogue = self.1.clone();
+        async move {
+            let mut by_date: HashMap<NaiveDate, Vec<i64>> = HashMap::new();
+            for (id, at) in &keys {
+                by_date.entry(*at).or_default().push(*id);
+            }
+            let mut out = HashMap::new();
+            for (at, ids) in by_date {
+                let orgs = registry::by_ids(&db, &ids).await?;
+                let found = holdings::of_organisations(&db, &catalogue, &orgs, at).await?;
+                out.extend(found.into_iter().map(|(id, v)| ((id, at), v)));
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+}
+
+/// Declared assignments by id, with their scopes.
+pub struct AssignmentsById(DatabaseConnection);
+
+impl BatchLoad for AssignmentsById {
+    type Key = i64;
+    type Value = assignments::Assignment;
+    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
+        let db = self.0.clone();
+        async move {
+            Ok(assignments::by_ids(&db, &keys)
+                .await?
+                .into_iter()
+                .map(|a| (a.model.id, a))
+                .collect())
+        }
+        .boxed()
+    }
+}
+
 /// Every loader of one request.
 pub struct Loaders {
     /// Organisations by id.
@@ -180,11 +230,15 @@ pub struct Loaders {
     pub contact_points: Batcher<ContactPointsOf>,
     /// Profiles.
     pub profiles: Batcher<ProfilesOf>,
+    /// Competences exercised.
+    pub competences: Batcher<CompetencesOf>,
+    /// Declared assignments.
+    pub assignments: Batcher<AssignmentsById>,
 }
 
 impl Loaders {
     /// Fresh loaders (and caches) for one request.
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> Self {
         Self {
             organisations: Batcher::new(OrganisationsById(db.clone())),
             memberships: Batcher::new(MembershipsOfMember(db.clone())),
@@ -192,6 +246,8 @@ impl Loaders {
             successions: Batcher::new(Successions(db.clone())),
             contact_points: Batcher::new(ContactPointsOf(db.clone())),
             profiles: Batcher::new(ProfilesOf(db.clone())),
+            competences: Batcher::new(CompetencesOf(db.clone(), catalogue.clone())),
+            assignments: Batcher::new(AssignmentsById(db.clone())),
         }
     }
 }

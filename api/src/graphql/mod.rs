@@ -1,6 +1,7 @@
 //! The GraphQL schema: one module per area, merged into one `Query`.
 
 pub mod batch;
+pub mod competences;
 pub mod context;
 pub mod governance;
 pub mod ids;
@@ -16,11 +17,15 @@ use crate::config::Limits;
 
 /// Every query entry point.
 #[derive(MergedObject, Default)]
-pub struct Query(registry::RegistryQuery, governance::GovernanceQuery);
+pub struct Query(
+    registry::RegistryQuery,
+    competences::CompetenceQuery,
+    governance::GovernanceQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(registry::RegistryMutation);
+pub struct Mutation(registry::RegistryMutation, competences::CompetenceMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -149,7 +149,7 @@ async fn execute(
     };
     let request = request
         .data(state.clone())
-        .data(Loaders::new(&state.db))
+        .data(Loaders::new(&state.db, &state.catalogue))
         .data(RequestContext {
             today: Utc::now().date_naive(),
             actor,
@@ -222,7 +222,7 @@ fn websocket(state: AppState, protocol: GraphQLProtocol, upgrade: WebSocketUpgra
                         }
                     };
                     let mut data = async_graphql::Data::default();
-                    data.insert(Loaders::new(&state.db));
+                    data.insert(Loaders::new(&state.db, &state.catalogue));
                     data.insert(RequestContext {
                         today: Utc::now().date_naive(),
                         actor,

@@ -1,6 +1,7 @@
 //! The national reference: upstream COG vintages compiled into a compact timeline that ships
 //! in the repository (`api/data/`), and loaded into the database idempotently.
 
+pub mod competences;
 pub mod compile;
 pub mod load;
 pub mod snapshot;
@@ -56,10 +57,12 @@ pub fn compile_dir(dir: &Path) -> Result<Snapshot, ReferenceError> {
     compile::compile(&vintages)
 }
 
-/// Loads the snapshot shipped in the binary.
+/// Loads the snapshot shipped in the binary, and the competence reference.
 pub async fn import_shipped(db: &DatabaseConnection) -> Result<ImportReport, ReferenceError> {
     let snapshot = Snapshot::decode(snapshot::SHIPPED)?;
-    Ok(load::apply(db, &snapshot, &digest(snapshot::SHIPPED)).await?)
+    let report = load::apply(db, &snapshot, &digest(snapshot::SHIPPED)).await?;
+    competences::sync_shipped(db).await?;
+    Ok(report)
 }
 
 /// Loads `snapshot` (e.g. freshly compiled from upstream files).

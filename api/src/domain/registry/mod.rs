@@ -14,13 +14,25 @@ pub use list::{
     normalise_filter, search,
 };
 pub use rows::{Membership, MembershipWith, Organisation};
+pub(crate) use rows::{ORGANISATION_SQL, organisations};
 
 use super::{codes, contains};
 use crate::error::AppResult;
-use rows::organisations;
 
 /// Organisations by id, in no particular order.
 pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> AppResult<Vec<Organisation>> {
+    Ok(organisations()
+        .filter(organisation::Column::Id.is_in(ids.to_vec()))
+        .into_model::<Organisation>()
+        .all(db)
+        .await?)
+}
+
+/// Organisations by id on any connection (a transaction too), in no particular order.
+pub async fn by_ids_in<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<Vec<Organisation>> {
     Ok(organisations()
         .filter(organisation::Column::Id.is_in(ids.to_vec()))
         .into_model::<Organisation>()

@@ -59,6 +59,11 @@ const ORGANISATION_COLUMNS: [organisation::Column; 15] = [
     organisation::Column::SearchName,
 ];
 
+/// [`ORGANISATION_COLUMNS`] for hand-written SQL, on a table aliased `o`.
+pub(crate) const ORGANISATION_SQL: &str = "o.id, o.kind, o.name, o.insee_code, o.siren, \
+    o.population, o.valid_from, o.valid_to, o.departement_code, o.region_code, o.territory_id, \
+    o.source, o.vintages, o.version, o.search_name";
+
 /// The columns of a membership that reads need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
@@ -102,7 +107,8 @@ pub struct MembershipWith {
 
 // Rows are decoded by position: by name, sea-orm formats a column name per value read.
 impl Organisation {
-    fn from_row(res: &QueryResult, at: usize) -> Result<Self, DbErr> {
+    /// Decodes the organisation whose [`ORGANISATION_SQL`] columns start at index `at`.
+    pub(crate) fn from_row(res: &QueryResult, at: usize) -> Result<Self, DbErr> {
         Ok(Self {
             id: res.try_get_by_index(at)?,
             kind: res.try_get_by_index(at + 1)?,
@@ -148,7 +154,7 @@ impl FromQueryResult for MembershipWith {
 }
 
 /// Organisations, reading only the columns of [`Organisation`].
-pub(super) fn organisations() -> Select<organisation::Entity> {
+pub(crate) fn organisations() -> Select<organisation::Entity> {
     organisation::Entity::find()
         .select_only()
         .columns(ORGANISATION_COLUMNS)

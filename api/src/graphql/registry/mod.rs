@@ -19,12 +19,14 @@ pub use membership::Membership;
 pub use mutations::RegistryMutation;
 pub use organisation::{Organisation, Provenance};
 
+use crate::domain::competences::transfers;
 use crate::domain::pagination::{MAX_FIRST, page_size};
 use crate::domain::registry::{
     self, OrderField, OrganisationFilter as Filter, OrganisationOrder as Order,
 };
 use crate::domain::{authz, profile};
 use crate::error::AppError;
+use crate::graphql::competences::{Assignment, Transfer};
 use crate::graphql::context::{actor, before_data, loaders, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::scalars::Date;
@@ -37,6 +39,10 @@ pub enum Node {
     Organisation(Organisation),
     /// A contact point.
     ContactPoint(ContactPoint),
+    /// A declared competence assignment.
+    Assignment(Assignment),
+    /// A competence transfer.
+    Transfer(Transfer),
 }
 
 /// Which organisations a list returns.
@@ -88,6 +94,15 @@ async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Result<Option
                 .map(|c| Node::ContactPoint(ContactPoint(c))))
         }
         NodeType::AuditRecord => Ok(None),
+        NodeType::Assignment => Ok(loaders(ctx)?
+            .assignments
+            .load(n)
+            .await?
+            .map(|a| Node::Assignment(Assignment::new(a, today)))),
+        NodeType::Transfer => Ok(transfers::by_ids(&state(ctx)?.db, &[n])
+            .await?
+            .pop()
+            .map(|t| Node::Transfer(Transfer::new(t, today)))),
     }
 }
 

@@ -9,7 +9,8 @@ use super::enums::OrganisationKind;
 use super::membership::Membership;
 use crate::domain::authz;
 use crate::domain::registry::{Direction, Organisation as Row};
-use crate::graphql::context::{actor, before_data, loaders};
+use crate::graphql::competences::Responsibility;
+use crate::graphql::context::{actor, before_data, loaders, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::scalars::Date;
 
@@ -165,6 +166,30 @@ impl Organisation {
     ) -> Result<MembershipConnection> {
         let at = at.map_or(self.at, |d| d.0);
         members_page(ctx, self.model.id, at, kinds_filter(kinds), first, after).await
+    }
+
+    /// The competences it exercises on `at` (default: the date it was looked up at): what it
+    /// declared, and the legal presumptions of its kind (EPCI baseline, default holder) that
+    /// it has neither declared otherwise nor transferred away.
+    async fn competences(
+        &self,
+        ctx: &Context<'_>,
+        at: Option<Date>,
+    ) -> Result<Vec<Responsibility>> {
+        let at = at.map_or(self.at, |d| d.0);
+        if before_data(ctx, at)? {
+            return Ok(Vec::new());
+        }
+        let catalogue = &state(ctx)?.catalogue;
+        let found = loaders(ctx)?
+            .competences
+            .load((self.model.id, at))
+            .await?
+            .unwrap_or_default();
+        Ok(found
+            .into_iter()
+            .map(|r| Responsibility::new(r, self.model.clone(), catalogue.clone(), at))
+            .collect())
     }
 
     /// The intercommunality (EPCI à fiscalité propre) the commune belongs to on `at`.

@@ -1,0 +1,221 @@
+//! The competence catalogue and its legal presumptions, held in memory: 118 competences and a
+//! few hundred rules, read on every resolution, changed only by a reference import.
+
+use std::collections::HashMap;
+
+use entity::{CompetenceRole, OrganisationKind, RuleLayer, competence, legal_rule};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder};
+
+use crate::domain::text::fold;
+
+/// A level of government a default rule names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    /// The commune itself.
+    Commune,
+    /// Its département.
+    Departement,
+    /// Its région.
+    Region,
+    /// The State (its préfecture in the département).
+    State,
+}
+
+impl Level {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "COMMUNE" => Some(Self::Commune),
+            "DEPARTEMENT" => Some(Self::Departement),
+            "REGION" => Some(Self::Region),
+            "STATE" => Some(Self::State),
+            _ => None,
+        }
+    }
+}
+
+/// Who a rule gives the competence to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beneficiary {
+    /// Every EPCI of this kind.
+    EpciKind(OrganisationKind),
+    /// A level of government.
+    Level(Level),
+}
+
+/// One legal presumption.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Baseline or default.
+    pub layer: RuleLayer,
+    /// Who it gives the competence to.
+    pub beneficiary: Beneficiary,
+    /// Roles it gives.
+    pub roles: Vec<CompetenceRole>,
+    /// A condition the law attaches.
+    pub condition: Option<String>,
+    /// Where it comes from.
+    pub source: String,
+}
+
+/// The catalogue and its rules.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    competences: Vec<competence::Model>,
+    folded: Vec<String>,
+    index: HashMap<String, usize>,
+    baseline: Vec<Vec<Rule>>,
+    defaults: Vec<Vec<Rule>>,
+    residual: Vec<Rule>,
+}
+
+fn parse_roles(text: &str) -> Vec<CompetenceRole> {
+    text.split(',')
+        .filter_map(|r| serde_json::from_value(serde_json::Value::String(r.to_owned())).ok())
+        .collect()
+}
+
+impl Catalogue {
+    /// Builds the catalogue from its rows.
+    pub fn new(mut competences: Vec<competence::Model>, rules: Vec<legal_rule::Model>) -> Self {
+        competences.sort_by_key(|c| c.position);
+        let index: HashMap<String, usize> = competences
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code.clone(), i))
+            .collect();
+        let n = competences.len();
+        let mut catalogue = Self {
+            folded: competences
+                .iter()
+                .map(|c| fold(&format!("{} {}", c.code, c.label)))
+                .collect(),
+            competences,
+            index,
+            baseline: vec![Vec::new(); n],
+            defaults: vec![Vec::new(); n],
+            residual: Vec::new(),
+        };
+        for row in rules {
+            let beneficiary = match row.layer {
+                RuleLayer::LegalBaseline => {
+                    match serde_json::from_value(serde_json::Value::String(row.applies_to.clone()))
+                    {
+                        Ok(kind) => Beneficiary::EpciKind(kind),
+                        Err(_) => continue,
+                    }
+                }
+                RuleLayer::LegalDefault => match Level::parse(&row.applies_to) {
+                    Some(level) => Beneficiary::Level(level),
+                    None => continue,
+                },
+            };
+            let rule = Rule {
+                layer: row.layer,
+                beneficiary,
+                roles: parse_roles(&row.roles),
+                condition: row.condition,
+                source: row.source,
+            };
+            if row.competence_code == "*" {
+                catalogue.residual.push(rule);
+                continue;
+            }
+            let Some(&i) = catalogue.index.get(&row.competence_code) else {
+                continue;
+            };
+            match row.layer {
+                RuleLayer::LegalBaseline => catalogue.baseline[i].push(rule),
+                RuleLayer::LegalDefault => catalogue.defaults[i].push(rule),
+            }
+        }
+        catalogue
+    }
+
+    /// Reads the catalogue from the database.
+    pub async fn load(db: &DatabaseConnection) -> Result<Self, DbErr> {
+        let competences = competence::Entity::find()
+            .order_by_asc(competence::Column::Position)
+            .all(db)
+            .await?;
+        let rules = legal_rule::Entity::find()
+            .order_by_asc(legal_rule::Column::Id)
+            .all(db)
+            .await?;
+        Ok(Self::new(competences, rules))
+    }
+
+    /// Every competence, in nomenclature order.
+    pub fn all(&self) -> &[competence::Model] {
+        &self.competences
+    }
+
+    /// Position of `code` in the catalogue.
+    pub fn index_of(&self, code: &str) -> Option<usize> {
+        self.index.get(code).copied()
+    }
+
+    /// The competence `code`.
+    pub fn get(&self, code: &str) -> Option<&competence::Model> {
+        self.index_of(code).map(|i| &self.competences[i])
+    }
+
+    /// The competence at position `i`.
+    pub fn at(&self, i: usize) -> &competence::Model {
+        &self.competences[i]
+    }
+
+    /// Number of competences.
+    pub fn len(&self) -> usize {
+        self.competences.len()
+    }
+
+    /// Whether the catalogue is empty (no reference loaded).
+    pub fn is_empty(&self) -> bool {
+        self.competences.is_empty()
+    }
+
+    /// The baseline rules of competence `i` for EPCI kind `kind`.
+    pub fn baseline(&self, i: usize, kind: OrganisationKind) -> impl Iterator<Item = &Rule> {
+        self.baseline[i]
+            .iter()
+            .filter(move |r| r.beneficiary == Beneficiary::EpciKind(kind))
+    }
+
+    /// The EPCI kinds competence `i` is mandatory for.
+    pub fn baseline_kinds(&self, i: usize) -> Vec<OrganisationKind> {
+        self.baseline[i]
+            .iter()
+            .filter_map(|r| match r.beneficiary {
+                Beneficiary::EpciKind(k) => Some(k),
+                Beneficiary::Level(_) => None,
+            })
+            .collect()
+    }
+
+    /// The default rules of competence `i`: its own, else the residual rule.
+    pub fn defaults(&self, i: usize) -> &[Rule] {
+        if self.defaults[i].is_empty() {
+            &self.residual
+        } else {
+            &self.defaults[i]
+        }
+    }
+
+    /// Competences whose category is `category` and whose code or label contains `text`
+    /// (accent- and case-insensitive), after position `after`, at most `limit`.
+    pub fn filter<'a>(
+        &'a self,
+        category: Option<&'a str>,
+        text: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a competence::Model> + 'a {
+        let needle = text.map(fold);
+        self.competences
+            .iter()
+            .zip(&self.folded)
+            .filter(move |(c, f)| {
+                category.is_none_or(|cat| c.category == cat)
+                    && needle.as_deref().is_none_or(|n| f.contains(n))
+            })
+            .map(|(c, _)| c)
+    }
+}

@@ -1,0 +1,142 @@
+//! Consent: the one mechanism for every multi-party decision (approving a transfer, signing
+//! an agreement). Each party decides once, through one of its admins.
+
+use chrono::Utc;
+use entity::{ConsentDecision, consent};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use crate::auth::{Actor, Role};
+use crate::domain::authz;
+use crate::error::{AppError, AppResult};
+
+/// What a consent decides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A competence transfer.
+    Transfer,
+    /// An agreement.
+    Agreement,
+}
+
+impl Subject {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subject::Transfer => "Transfer",
+            Subject::Agreement => "Agreement",
+        }
+    }
+}
+
+/// Where the decisions stand once one is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tally {
+    /// Some parties have not decided.
+    Pending,
+    /// Every party approved.
+    Approved,
+    /// A party rejected.
+    Rejected,
+}
+
+/// Asks every party in `parties` for its consent on `subject` `id`.
+pub async fn open<C: ConnectionTrait>(
+    txn: &C,
+    subject: Subject,
+    id: i64,
+    parties: &[i64],
+) -> AppResult<()> {
+    consent::Entity::insert_many(parties.iter().map(|&party| consent::ActiveModel {
+        subject_type: Set(subject.as_str().to_owned()),
+        subject_id: Set(id),
+        party_id: Set(party),
+        decision: Set(ConsentDecision::Pending),
+        ..Default::default()
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// The consents on `subject` for each of `ids`, in party order.
+pub async fn of<C: ConnectionTrait>(
+    db: &C,
+    subject: Subject,
+    ids: &[i64],
+) -> AppResult<Vec<consent::Model>> {
+    Ok(consent::Entity::find()
+        .filter(consent::Column::SubjectType.eq(subject.as_str()))
+        .filter(consent::Column::SubjectId.is_in(ids.to_vec()))
+        .order_by_asc(consent::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// May the actor decide for `party`? Its admins only.
+pub fn require_decide(actor: &Actor, party: i64) -> AppResult<()> {
+    authz::require_authenticated(actor)?;
+    if actor.acts_for(party, &[Role::Admin]) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only an admin of the party may decide for it".into(),
+        ))
+    }
+}
+
+/// Records `party`'s decision on `subject` `id` (inside the caller's transaction), and
+/// returns where the decisions stand. The party must be asked and must not have decided.
+pub async fn decide<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    subject: Subject,
+    id: i64,
+    party: i64,
+    approve: bool,
+    reason: Option<String>,
+) -> AppResult<Tally> {
+    require_decide(actor, party)?;
+    let all = of(txn, subject, &[id]).await?;
+    let Some(mine) = all.iter().find(|c| c.party_id == party) else {
+        return Err(AppError::bad_input(
+            "input.party",
+            "this organisation is not a party to it",
+        ));
+    };
+    if mine.decision != ConsentDecision::Pending {
+        return Err(AppError::Conflict(format!(
+            "this party has already decided ({:?})",
+            mine.decision
+        )));
+    }
+    let decision = if approve {
+        ConsentDecision::Approved
+    } else {
+        ConsentDecision::Rejected
+    };
+    let updated = consent::Entity::update_many()
+        .col_expr(consent::Column::Decision, decision.into())
+        .col_expr(consent::Column::DecidedBy, actor.subject.clone().into())
+        .col_expr(consent::Column::DecidedAt, Some(Utc::now()).into())
+        .col_expr(consent::Column::Reason, reason.into())
+        .filter(consent::Column::Id.eq(mine.id))
+        .filter(consent::Column::Decision.eq(ConsentDecision::Pending))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::Conflict("this party has already decided".into()));
+    }
+    if !approve {
+        return Ok(Tally::Rejected);
+    }
+    let others_pending = all
+        .iter()
+        .any(|c| c.id != mine.id && c.decision != ConsentDecision::Approved);
+    Ok(if others_pending {
+        Tally::Pending
+    } else {
+        Tally::Approved
+    })
+}

@@ -1,0 +1,231 @@
+//! The `Assignment`, `Transfer` and `Consent` types.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::consent;
+
+use super::enums::{AssignmentBasis, CompetenceRole, ConsentDecision, TransferStatus};
+use crate::domain::competences::{assignments, transfers};
+use crate::graphql::context::{loaders, state};
+use crate::graphql::ids::{self, NodeType};
+use crate::graphql::registry::Organisation;
+use crate::graphql::scalars::Date;
+
+/// A competence an organisation declares it exercises.
+#[derive(Clone)]
+pub struct Assignment {
+    pub(crate) inner: assignments::Assignment,
+    pub(crate) at: NaiveDate,
+}
+
+impl Assignment {
+    /// Wraps a domain assignment; nested organisations answer as of `at`.
+    pub fn new(inner: assignments::Assignment, at: NaiveDate) -> Self {
+        Self { inner, at }
+    }
+}
+
+async fn organisation(ctx: &Context<'_>, id: i64, at: NaiveDate) -> Result<Option<Organisation>> {
+    Ok(loaders(ctx)?
+        .organisations
+        .load(id)
+        .await?
+        .map(|o| Organisation::new(o, at)))
+}
+
+/// A competence an organisation declares it exercises.
+#[Object]
+impl Assignment {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Assignment, self.inner.model.id)
+    }
+
+    /// The organisation exercising it.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        organisation(ctx, self.inner.model.organisation_id, self.at).await
+    }
+
+    /// Competence code (BANATIC).
+    async fn competence_code(&self) -> &str {
+        &self.inner.model.competence_code
+    }
+
+    /// Its role.
+    async fn role(&self) -> CompetenceRole {
+        self.inner.model.role.into()
+    }
+
+    /// What gives it the competence.
+    async fn basis(&self) -> AssignmentBasis {
+        self.inner.model.basis.into()
+    }
+
+    /// Whether it covers the organisation's whole territory (else the communes of `scope`).
+    async fn whole_territory(&self) -> bool {
+        self.inner.model.whole_territory
+    }
+
+    /// The communes covered, when not the whole territory ("syndicat à la carte").
+    async fn scope(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let loader = &loaders(ctx)?.organisations;
+        let found =
+            futures_util::future::try_join_all(self.inner.scope.iter().map(|&id| loader.load(id)))
+                .await?;
+        let mut out: Vec<Organisation> = found
+            .into_iter()
+            .flatten()
+            .map(|o| Organisation::new(o, self.at))
+            .collect();
+        out.sort_by(|a, b| a.model.insee_code.cmp(&b.model.insee_code));
+        Ok(out)
+    }
+
+    /// First day (inclusive).
+    async fn valid_from(&self) -> Option<Date> {
+        self.inner.model.valid_from.map(Date)
+    }
+
+    /// End (exclusive); null while open.
+    async fn valid_to(&self) -> Option<Date> {
+        self.inner.model.valid_to.map(Date)
+    }
+
+    /// Legal reference (deliberation, arrêté, article of the statutes).
+    async fn legal_reference(&self) -> Option<&str> {
+        self.inner.model.legal_reference.as_deref()
+    }
+
+    /// The transfer that created it.
+    async fn transfer(&self, ctx: &Context<'_>) -> Result<Option<Transfer>> {
+        let Some(id) = self.inner.model.transfer_id else {
+            return Ok(None);
+        };
+        Ok(transfers::by_ids(&state(ctx)?.db, &[id])
+            .await?
+            .pop()
+            .map(|t| Transfer::new(t, self.at)))
+    }
+
+    /// Optimistic-concurrency version: send it back with a change.
+    async fn version(&self) -> i64 {
+        self.inner.model.version
+    }
+}
+
+/// A competence moving between two organisations at an effective date, once both consent.
+#[derive(Clone)]
+pub struct Transfer {
+    pub(crate) inner: transfers::Transfer,
+    pub(crate) at: NaiveDate,
+}
+
+impl Transfer {
+    /// Wraps a domain transfer.
+    pub fn new(inner: transfers::Transfer, at: NaiveDate) -> Self {
+        Self { inner, at }
+    }
+}
+
+/// A competence moving between two organisations at an effective date, once both consent.
+#[Object]
+impl Transfer {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Transfer, self.inner.model.id)
+    }
+
+    /// Competence code (BANATIC).
+    async fn competence_code(&self) -> &str {
+        &self.inner.model.competence_code
+    }
+
+    /// The organisation giving the competence.
+    async fn from(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        organisation(ctx, self.inner.model.from_id, self.at).await
+    }
+
+    /// The organisation receiving it.
+    async fn to(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        organisation(ctx, self.inner.model.to_id, self.at).await
+    }
+
+    /// First day the receiver holds it.
+    async fn effective_date(&self) -> Date {
+        Date(self.inner.model.effective_date)
+    }
+
+    /// Whether it moves the competence for the giver's whole territory (false when a group
+    /// hands it back to one of its members).
+    async fn whole_territory(&self) -> bool {
+        self.inner.model.whole_territory
+    }
+
+    /// Where it stands.
+    async fn status(&self) -> TransferStatus {
+        self.inner.model.status.into()
+    }
+
+    /// The party that proposed it.
+    async fn proposed_by(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        organisation(ctx, self.inner.model.proposed_by_id, self.at).await
+    }
+
+    /// Legal reference.
+    async fn legal_reference(&self) -> Option<&str> {
+        self.inner.model.legal_reference.as_deref()
+    }
+
+    /// Why it was rejected or withdrawn.
+    async fn reason(&self) -> Option<&str> {
+        self.inner.model.reason.as_deref()
+    }
+
+    /// Each party's consent.
+    async fn consents(&self) -> Vec<Consent> {
+        self.inner
+            .consents
+            .iter()
+            .cloned()
+            .map(|c| Consent(c, self.at))
+            .collect()
+    }
+
+    /// Optimistic-concurrency version.
+    async fn version(&self) -> i64 {
+        self.inner.model.version
+    }
+}
+
+/// One party's decision on a multi-party change.
+#[derive(Clone)]
+pub struct Consent(pub(crate) consent::Model, pub(crate) NaiveDate);
+
+/// One party's decision on a multi-party change.
+#[Object]
+impl Consent {
+    /// The party.
+    async fn party(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        organisation(ctx, self.0.party_id, self.1).await
+    }
+
+    /// Its decision.
+    async fn decision(&self) -> ConsentDecision {
+        self.0.decision.into()
+    }
+
+    /// Token subject of the admin who decided.
+    async fn decided_by(&self) -> Option<&str> {
+        self.0.decided_by.as_deref()
+    }
+
+    /// When.
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
+
+    /// Why (for a rejection).
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+}

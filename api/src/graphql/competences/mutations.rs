@@ -1,0 +1,299 @@
+//! Competence mutations: declared assignments and consented transfers. Each takes one `input`
+//! and returns a payload with `userErrors`.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+
+use super::assignment::{Assignment, Transfer};
+use super::enums::{AssignmentBasis, CompetenceRole};
+use crate::domain::competences::assignments::{self, AssignmentChanges, NewAssignment};
+use crate::domain::competences::transfers::{self, NewTransfer};
+use crate::graphql::context::{request, state};
+use crate::graphql::ids::{self, NodeType};
+use crate::graphql::payload::{UserError, split};
+use crate::graphql::scalars::Date;
+
+/// A competence an organisation declares it exercises.
+#[derive(InputObject)]
+pub struct DeclareCompetenceInput {
+    /// The organisation (its global ID).
+    pub organisation_id: ID,
+    /// Competence code (BANATIC, e.g. `C2080`).
+    pub competence: String,
+    /// Its role.
+    pub role: CompetenceRole,
+    /// What gives it the competence (`TRANSFER` only through `proposeCompetenceTransfer`).
+    pub basis: AssignmentBasis,
+    /// INSEE codes of the member communes covered; null for the whole territory.
+    pub scope: Option<Vec<String>>,
+    /// First day.
+    pub valid_from: Date,
+    /// Day after the last; null while open.
+    pub valid_to: Option<Date>,
+    /// Legal reference (deliberation, arrêté, article of the statutes).
+    pub legal_reference: Option<String>,
+}
+
+/// Changes to a declared assignment; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct AmendCompetenceAssignmentInput {
+    /// The assignment (its global ID).
+    pub id: ID,
+    /// The `version` the change is based on.
+    pub version: i64,
+    /// INSEE codes of the member communes covered; `null` for the whole territory.
+    pub scope: MaybeUndefined<Vec<String>>,
+    /// First day.
+    pub valid_from: Option<Date>,
+    /// Day after the last; `null` opens it.
+    pub valid_to: MaybeUndefined<Date>,
+    /// Legal reference; `null` clears it.
+    pub legal_reference: MaybeUndefined<String>,
+}
+
+/// A declared assignment to end.
+#[derive(InputObject)]
+pub struct EndCompetenceAssignmentInput {
+    /// The assignment (its global ID).
+    pub id: ID,
+    /// The `version` the change is based on.
+    pub version: i64,
+    /// First day it no longer applies.
+    pub end_date: Date,
+}
+
+/// Result of an assignment mutation.
+#[derive(SimpleObject)]
+pub struct AssignmentPayload {
+    /// The assignment as it is now; null when nothing changed.
+    pub assignment: Option<Assignment>,
+    /// Why nothing changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// A transfer to propose.
+#[derive(InputObject)]
+pub struct ProposeCompetenceTransferInput {
+    /// Competence code (BANATIC).
+    pub competence: String,
+    /// The organisation giving it (its global ID).
+    pub from_id: ID,
+    /// The organisation receiving it: a group the giver belongs to, or one of its members.
+    pub to_id: ID,
+    /// First day the receiver holds it (today or later).
+    pub effective_date: Date,
+    /// Legal reference (deliberations, arrêté).
+    pub legal_reference: Option<String>,
+}
+
+/// A party's decision on a transfer.
+#[derive(InputObject)]
+pub struct DecideCompetenceTransferInput {
+    /// The transfer (its global ID).
+    pub transfer_id: ID,
+    /// The party deciding (its global ID); the caller must be one of its admins.
+    pub party: ID,
+    /// Why (for a rejection).
+    pub reason: Option<String>,
+}
+
+/// A proposed transfer to withdraw.
+#[derive(InputObject)]
+pub struct WithdrawCompetenceTransferInput {
+    /// The transfer (its global ID).
+    pub transfer_id: ID,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// Result of a transfer mutation.
+#[derive(SimpleObject)]
+pub struct TransferPayload {
+    /// The transfer as it is now; null when nothing changed.
+    pub transfer: Option<Transfer>,
+    /// Why nothing changed.
+    pub user_errors: Vec<UserError>,
+}
+
+fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+/// Competence mutations.
+#[derive(Default)]
+pub struct CompetenceMutation;
+
+/// Competence mutations.
+#[Object]
+impl CompetenceMutation {
+    /// Declares a competence an organisation exercises (its editors and admins only).
+    async fn declare_competence(
+        &self,
+        ctx: &Context<'_>,
+        input: DeclareCompetenceInput,
+    ) -> Result<AssignmentPayload> {
+        let req = request(ctx)?;
+        let st = state(ctx)?;
+        let outcome = async {
+            let organisation_id = ids::decode_as(
+                "input.organisationId",
+                &input.organisation_id,
+                NodeType::Organisation,
+            )?;
+            let new = NewAssignment {
+                organisation_id,
+                competence: input.competence,
+                role: input.role.into(),
+                basis: input.basis.into(),
+                scope: input.scope,
+                valid_from: input.valid_from.0,
+                valid_to: input.valid_to.map(|d| d.0),
+                legal_reference: input.legal_reference,
+            };
+            assignments::declare(&st.db, &st.catalogue, &req.write_context(), new).await
+        };
+        let (a, user_errors) = split(outcome.await)?;
+        Ok(AssignmentPayload {
+            assignment: a.map(|a| Assignment::new(a, req.today)),
+            user_errors,
+        })
+    }
+
+    /// Amends a declared assignment's scope, validity or legal reference (its organisation's
+    /// editors and admins only; assignments from transfers change through transfers).
+    async fn amend_competence_assignment(
+        &self,
+        ctx: &Context<'_>,
+        input: AmendCompetenceAssignmentInput,
+    ) -> Result<AssignmentPayload> {
+        let req = request(ctx)?;
+        let db = &state(ctx)?.db;
+        let outcome = async {
+            let id = ids::decode_as("input.id", &input.id, NodeType::Assignment)?;
+            let changes = AssignmentChanges {
+                scope: maybe(input.scope),
+                valid_from: input.valid_from.map(|d| d.0),
+                valid_to: maybe(input.valid_to).map(|d| d.map(|d| d.0)),
+                legal_reference: maybe(input.legal_reference),
+            };
+            assignments::amend(db, &req.write_context(), id, input.version, changes).await
+        };
+        let (a, user_errors) = split(outcome.await)?;
+        Ok(AssignmentPayload {
+            assignment: a.map(|a| Assignment::new(a, req.today)),
+            user_errors,
+        })
+    }
+
+    /// Ends a declared assignment on a date (its organisation's editors and admins only).
+    async fn end_competence_assignment(
+        &self,
+        ctx: &Context<'_>,
+        input: EndCompetenceAssignmentInput,
+    ) -> Result<AssignmentPayload> {
+        let req = request(ctx)?;
+        let db = &state(ctx)?.db;
+        let outcome = async {
+            let id = ids::decode_as("input.id", &input.id, NodeType::Assignment)?;
+            assignments::end(
+                db,
+                &req.write_context(),
+                id,
+                input.version,
+                input.end_date.0,
+            )
+            .await
+        };
+        let (a, user_errors) = split(outcome.await)?;
+        Ok(AssignmentPayload {
+            assignment: a.map(|a| Assignment::new(a, req.today)),
+            user_errors,
+        })
+    }
+
+    /// Proposes to transfer a competence between an organisation and a group it belongs to
+    /// (an editor or admin of either party). Both parties must then approve.
+    async fn propose_competence_transfer(
+        &self,
+        ctx: &Context<'_>,
+        input: ProposeCompetenceTransferInput,
+    ) -> Result<TransferPayload> {
+        let req = request(ctx)?;
+        let st = state(ctx)?;
+        let outcome = async {
+            let new = NewTransfer {
+                competence: input.competence,
+                from_id: ids::decode_as("input.fromId", &input.from_id, NodeType::Organisation)?,
+                to_id: ids::decode_as("input.toId", &input.to_id, NodeType::Organisation)?,
+                effective_date: input.effective_date.0,
+                legal_reference: input.legal_reference,
+            };
+            transfers::propose(&st.db, &st.catalogue, &req.write_context(), new, req.today).await
+        };
+        let (t, user_errors) = split(outcome.await)?;
+        Ok(TransferPayload {
+            transfer: t.map(|t| Transfer::new(t, req.today)),
+            user_errors,
+        })
+    }
+
+    /// Approves a transfer for one party (an admin of that party). The last approval
+    /// completes it: the assignments change on its effective date, atomically.
+    async fn approve_competence_transfer(
+        &self,
+        ctx: &Context<'_>,
+        input: DecideCompetenceTransferInput,
+    ) -> Result<TransferPayload> {
+        decide(ctx, input, true).await
+    }
+
+    /// Rejects a transfer for one party (an admin of that party): nothing changes.
+    async fn reject_competence_transfer(
+        &self,
+        ctx: &Context<'_>,
+        input: DecideCompetenceTransferInput,
+    ) -> Result<TransferPayload> {
+        decide(ctx, input, false).await
+    }
+
+    /// Withdraws a proposed transfer (an editor or admin of the proposing party).
+    async fn withdraw_competence_transfer(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawCompetenceTransferInput,
+    ) -> Result<TransferPayload> {
+        let req = request(ctx)?;
+        let db = &state(ctx)?.db;
+        let outcome = async {
+            let id = ids::decode_as("input.transferId", &input.transfer_id, NodeType::Transfer)?;
+            transfers::withdraw(db, &req.write_context(), id, input.reason).await
+        };
+        let (t, user_errors) = split(outcome.await)?;
+        Ok(TransferPayload {
+            transfer: t.map(|t| Transfer::new(t, req.today)),
+            user_errors,
+        })
+    }
+}
+
+async fn decide(
+    ctx: &Context<'_>,
+    input: DecideCompetenceTransferInput,
+    approve: bool,
+) -> Result<TransferPayload> {
+    let req = request(ctx)?;
+    let db = &state(ctx)?.db;
+    let outcome = async {
+        let id = ids::decode_as("input.transferId", &input.transfer_id, NodeType::Transfer)?;
+        let party = ids::decode_as("input.party", &input.party, NodeType::Organisation)?;
+        transfers::decide(db, &req.write_context(), id, party, approve, input.reason).await
+    };
+    let (t, user_errors) = split(outcome.await)?;
+    Ok(TransferPayload {
+        transfer: t.map(|t| Transfer::new(t, req.today)),
+        user_errors,
+    })
+}
