@@ -39,6 +39,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// The competence catalogue and its legal layers.
     pub catalogue: Arc<domain::competences::Catalogue>,
+    /// Recently resolved communes and their groups.
+    pub chains: Arc<domain::competences::ChainCache>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
         let catalogue = domain::competences::Catalogue::load(&db).await?;
         Ok(Self {
             catalogue: Arc::new(catalogue),
+            chains: Arc::default(),
             db,
             schema: graphql::build_schema(&limits),
             limits: Arc::new(limits),

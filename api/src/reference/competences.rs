@@ -98,11 +98,7 @@ fn role_of(word: &str) -> Option<CompetenceRole> {
 
 /// Roles as stored: comma-separated SCREAMING_SNAKE_CASE names.
 pub fn roles_text(roles: &[CompetenceRole]) -> String {
-    roles
-        .iter()
-        .map(kind_text)
-        .collect::<Vec<_>>()
-        .join(",")
+    roles.iter().map(kind_text).collect::<Vec<_>>().join(",")
 }
 
 fn kind_text<T: serde::Serialize>(v: &T) -> String {

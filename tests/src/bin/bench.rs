@@ -68,6 +68,28 @@ fn workloads() -> Vec<Workload> {
                 nodes { name siren members(first: 100) { nodes { member { name inseeCode population } } } } } }";
     let q3 = "{ organisations(filter: {nameStartsWith: \"Saint-\"}, first: 20) {
                 nodes { name kind departementCode departement { name } } } }";
+    let catalogue = reference::competences::parse(&reference::competences::SHIPPED)
+        .expect("shipped competences");
+    let competences: Vec<&str> = catalogue
+        .competences
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect();
+    let q4 = "query($c: String!, $k: String!) { responsibilities(inseeCode: $c, competence: $k) {
+                role layer basis source organisation { name kind siren } } }";
+    let q4_bodies = (0..1000)
+        .map(|_| {
+            body(
+                q4,
+                json!({ "c": codes.choose(&mut rng).unwrap(), "k": competences.choose(&mut rng).unwrap() }),
+            )
+        })
+        .collect();
+    let q5 = "query($c: String!) { territoryProfile(inseeCode: $c) { competence { code label }
+                responsibilities { role layer basis organisation { name kind } } } }";
+    let q5_bodies = (0..1000)
+        .map(|_| body(q5, json!({ "c": codes.choose(&mut rng).unwrap() })))
+        .collect();
     vec![
         Workload {
             name: "Q1",
@@ -83,6 +105,16 @@ fn workloads() -> Vec<Workload> {
             name: "Q3",
             what: "names starting with \"Saint-\" (20), with kind and département",
             bodies: vec![body(q3, json!({}))],
+        },
+        Workload {
+            name: "Q4",
+            what: "responsibilities (1,000 random commune × competence pairs)",
+            bodies: q4_bodies,
+        },
+        Workload {
+            name: "Q5",
+            what: "territoryProfile of a commune (1,000 random): 118 competences",
+            bodies: q5_bodies,
         },
     ]
 }

@@ -3,6 +3,7 @@
 
 pub mod assignments;
 pub mod catalogue;
+pub mod chains;
 pub mod consent;
 mod coverage;
 pub mod holdings;
@@ -13,6 +14,7 @@ use chrono::NaiveDate;
 use entity::{AssignmentBasis, CompetenceRole, assignment};
 
 pub use catalogue::Catalogue;
+pub use chains::ChainCache;
 pub use resolve::{Resolution, Subject, Through, resolve};
 
 /// Where a responsibility comes from, most specific first.

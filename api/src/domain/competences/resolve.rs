@@ -3,14 +3,18 @@
 //! number of competences asked for).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
-use entity::{AssignmentBasis, CompetenceRole, MembershipKind, OrganisationKind, assignment};
-use sea_orm::{DatabaseConnection, FromQueryResult, QueryResult, Statement};
+use entity::{
+    AssignmentBasis, CompetenceRole, MembershipKind, OrganisationKind, assignment, organisation,
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
 use super::catalogue::{Beneficiary, Catalogue, Level};
+use super::chains::{Chain, ChainCache};
 use super::{Layer, Responsibility};
-use crate::domain::registry::{self, Direction, ORGANISATION_SQL, Organisation};
+use crate::domain::registry::{self, Direction, Organisation};
 use crate::domain::{codes, contains};
 use crate::error::{AppError, AppResult};
 
@@ -45,24 +49,22 @@ pub struct Subject {
     pub through: Through,
 }
 
+/// Deepest chain of memberships followed.
+const MAX_DEPTH: i32 = 6;
+/// Depth given to the State services serving the commune's territories.
+const STATE_DEPTH: i32 = 99;
+
 /// An organisation above the commune at the date, with the validity of the link to it.
 #[derive(Debug, Clone)]
-pub(crate) struct Ancestor {
+pub struct Ancestor {
+    /// The organisation.
     pub organisation: Organisation,
+    /// Memberships from the commune to it (0: the commune; 99: a State service).
     pub depth: i32,
+    /// Start of the membership that leads to it.
     pub link_from: Option<NaiveDate>,
+    /// End of the membership that leads to it.
     pub link_to: Option<NaiveDate>,
-}
-
-impl FromQueryResult for Ancestor {
-    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, sea_orm::DbErr> {
-        Ok(Self {
-            depth: res.try_get_by_index(0)?,
-            link_from: res.try_get_by_index(1)?,
-            link_to: res.try_get_by_index(2)?,
-            organisation: Organisation::from_row(res, 3)?,
-        })
-    }
 }
 
 /// The answer for one commune.
@@ -157,34 +159,73 @@ pub async fn subject(
 }
 
 /// The groups the commune belongs to at `at`, directly or through other groups, and the
-/// State services serving any of them; the commune itself at depth 0.
+/// State services serving its département or région; the commune itself at depth 0.
+///
+/// Walked level by level (one indexed query per level, three for the national map): SQLite
+/// plans a recursive CTE over `membership` with a Bloom filter built from the whole table,
+/// some 8 ms a call.
 pub(crate) async fn ancestors(
     db: &DatabaseConnection,
-    commune: i64,
+    commune: &Organisation,
     at: NaiveDate,
 ) -> AppResult<Vec<Ancestor>> {
-    // Depth is bounded: commune → EPCI → syndicat → syndicat mixte is as deep as France goes.
-    let sql = format!(
-        "WITH RECURSIVE up(id, depth, link_from, link_to) AS ( \
-           SELECT CAST($1 AS BIGINT), 0, CAST(NULL AS DATE), CAST(NULL AS DATE) \
-           UNION \
-           SELECT m.group_id, up.depth + 1, m.valid_from, m.valid_to \
-           FROM membership m JOIN up ON m.member_id = up.id \
-           WHERE (m.valid_from IS NULL OR m.valid_from <= $2) \
-             AND (m.valid_to IS NULL OR m.valid_to > $2) AND up.depth < 6 \
-         ) \
-         SELECT up.depth, up.link_from, up.link_to, {ORGANISATION_SQL} \
-         FROM up JOIN organisation o ON o.id = up.id \
-         UNION ALL \
-         SELECT 99, CAST(NULL AS DATE), CAST(NULL AS DATE), {ORGANISATION_SQL} \
-         FROM organisation o \
-         WHERE o.kind = 'STATE_SERVICE' AND o.territory_id IN (SELECT id FROM up) \
-           AND (o.valid_from IS NULL OR o.valid_from <= $2) \
-           AND (o.valid_to IS NULL OR o.valid_to > $2)"
-    );
-    let stmt =
-        Statement::from_sql_and_values(db.get_database_backend(), sql, [commune.into(), at.into()]);
-    Ok(Ancestor::find_by_statement(stmt).all(db).await?)
+    let mut out = vec![Ancestor {
+        organisation: commune.clone(),
+        depth: 0,
+        link_from: None,
+        link_to: None,
+    }];
+    let mut seen: HashSet<i64> = HashSet::from([commune.id]);
+    let mut frontier = vec![commune.id];
+    // Commune → EPCI → syndicat → syndicat mixte is as deep as France goes.
+    for depth in 1..=MAX_DEPTH {
+        if frontier.is_empty() {
+            break;
+        }
+        let links = registry::memberships_of(db, &frontier, Some(at)).await?;
+        frontier.clear();
+        for link in links.into_values().flatten() {
+            if seen.insert(link.organisation.id) {
+                frontier.push(link.organisation.id);
+                out.push(Ancestor {
+                    organisation: link.organisation,
+                    depth,
+                    link_from: link.membership.valid_from,
+                    link_to: link.membership.valid_to,
+                });
+            }
+        }
+    }
+    let territories: Vec<i64> = out
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.organisation.kind,
+                OrganisationKind::Departement | OrganisationKind::Region
+            )
+        })
+        .map(|a| a.organisation.id)
+        .collect();
+    if !territories.is_empty() {
+        let services: Vec<Organisation> = registry::organisations()
+            .filter(organisation::Column::Kind.eq(OrganisationKind::StateService))
+            .filter(organisation::Column::TerritoryId.is_in(territories))
+            .filter(crate::domain::valid_at(
+                organisation::Column::ValidFrom,
+                organisation::Column::ValidTo,
+                at,
+            ))
+            .into_model()
+            .all(db)
+            .await?;
+        out.extend(services.into_iter().map(|organisation| Ancestor {
+            organisation,
+            depth: STATE_DEPTH,
+            link_from: None,
+            link_to: None,
+        }));
+    }
+    Ok(out)
 }
 
 /// Declared assignments covering `commune` at `at`: whole-territory assignments of the
@@ -198,7 +239,7 @@ pub(crate) async fn declared(
     competence: Option<&str>,
 ) -> AppResult<Vec<assignment::Model>> {
     use sea_orm::sea_query::{Expr, ExprTrait, Query};
-    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+    use sea_orm::{Condition, EntityTrait};
     let scoped = Query::select()
         .expr(Expr::val(1))
         .from(entity::assignment_scope::Entity)
@@ -330,23 +371,46 @@ pub(crate) fn layered(
     out
 }
 
+/// The commune `code` names at `at` and its groups, from `cache` when fresh.
+async fn chain(
+    db: &DatabaseConnection,
+    cache: &ChainCache,
+    code: &str,
+    at: NaiveDate,
+) -> AppResult<Option<Arc<Chain>>> {
+    if let Some(found) = cache.get(code, at) {
+        return Ok(found);
+    }
+    let chain = match subject(db, code, at).await? {
+        Some(subject) => {
+            let ancestors = ancestors(db, &subject.commune, at).await?;
+            Some(Arc::new(Chain { subject, ancestors }))
+        }
+        None => None,
+    };
+    cache.put(code, at, chain.clone());
+    Ok(chain)
+}
+
 /// Resolves `competences` (catalogue positions; all when `None`) for the commune `code`
 /// names at `at`. `None` when the code names no commune then.
 pub async fn resolve(
     db: &DatabaseConnection,
     catalogue: &Catalogue,
+    cache: &ChainCache,
     code: &str,
     competence: Option<usize>,
     at: NaiveDate,
 ) -> AppResult<Option<Resolution>> {
-    let Some(subject) = subject(db, code, at).await? else {
+    check_commune_code(code)?;
+    let Some(chain) = chain(db, cache, code, at).await? else {
         return Ok(None);
     };
-    let commune = &subject.commune;
-    let ancestors = ancestors(db, commune.id, at).await?;
+    let commune = &chain.subject.commune;
+    let ancestors = &chain.ancestors;
     let groups: Vec<i64> = ancestors
         .iter()
-        .filter(|a| a.depth < 99)
+        .filter(|a| a.depth < STATE_DEPTH)
         .map(|a| a.organisation.id)
         .collect();
     let competence_code = competence.map(|i| catalogue.at(i).code.as_str());
@@ -370,13 +434,13 @@ pub async fn resolve(
                 .get(catalogue.at(i).code.as_str())
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            (i, layered(catalogue, i, commune, &ancestors, mine))
+            (i, layered(catalogue, i, commune, ancestors, mine))
         })
         .collect();
 
     let mut organisations: HashMap<i64, Organisation> = ancestors
-        .into_iter()
-        .map(|a| (a.organisation.id, a.organisation))
+        .iter()
+        .map(|a| (a.organisation.id, a.organisation.clone()))
         .collect();
     let missing: Vec<i64> = declared
         .iter()
@@ -389,7 +453,7 @@ pub async fn resolve(
         }
     }
     Ok(Some(Resolution {
-        subject,
+        subject: chain.subject.clone(),
         by_competence,
         organisations,
     }))

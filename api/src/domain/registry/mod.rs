@@ -13,8 +13,8 @@ pub use list::{
     OrderField, OrganisationFilter, OrganisationOrder, OrganisationPage, count, list,
     normalise_filter, search,
 };
+pub(crate) use rows::organisations;
 pub use rows::{Membership, MembershipWith, Organisation};
-pub(crate) use rows::{ORGANISATION_SQL, organisations};
 
 use super::{codes, contains};
 use crate::error::AppResult;

@@ -59,11 +59,6 @@ const ORGANISATION_COLUMNS: [organisation::Column; 15] = [
     organisation::Column::SearchName,
 ];
 
-/// [`ORGANISATION_COLUMNS`] for hand-written SQL, on a table aliased `o`.
-pub(crate) const ORGANISATION_SQL: &str = "o.id, o.kind, o.name, o.insee_code, o.siren, \
-    o.population, o.valid_from, o.valid_to, o.departement_code, o.region_code, o.territory_id, \
-    o.source, o.vintages, o.version, o.search_name";
-
 /// The columns of a membership that reads need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
@@ -107,8 +102,7 @@ pub struct MembershipWith {
 
 // Rows are decoded by position: by name, sea-orm formats a column name per value read.
 impl Organisation {
-    /// Decodes the organisation whose [`ORGANISATION_SQL`] columns start at index `at`.
-    pub(crate) fn from_row(res: &QueryResult, at: usize) -> Result<Self, DbErr> {
+    fn from_row(res: &QueryResult, at: usize) -> Result<Self, DbErr> {
         Ok(Self {
             id: res.try_get_by_index(at)?,
             kind: res.try_get_by_index(at + 1)?,

@@ -179,12 +179,14 @@ async fn resolve(
     competence: Option<usize>,
     at: chrono::NaiveDate,
 ) -> Result<Vec<CompetenceResponsibilities>> {
-    let cat = catalogue(ctx)?;
+    let st = state(ctx)?;
+    let cat = &st.catalogue;
     if before_data(ctx, at)? {
         codes::check_insee_code("inseeCode", code)?;
         return Ok(Vec::new());
     }
-    let Some(resolution) = competences::resolve(&state(ctx)?.db, cat, code, competence, at).await?
+    let Some(resolution) =
+        competences::resolve(&st.db, cat, &st.chains, code, competence, at).await?
     else {
         return Ok(Vec::new());
     };
