@@ -616,3 +616,189 @@ async fn rejected_withdrawn_or_unconsented_transfers_change_nothing() {
         .await;
     assert_eq!(listed["competenceTransfers"].as_array().unwrap().len(), 2);
 }
+
+const REGISTER_GROUPING: &str =
+    "mutation($i: RegisterGroupingInput!) { registerGrouping(input: $i) {
+    organisation { id kind name members { totalCount } } userErrors { field code message } } }";
+
+/// A test fixture: a syndicat (made-up SIREN) of Rennes Métropole and the CC Val d'Ille-Aubigné.
+async fn syndicat(app: &TestApp, members: &[String]) -> String {
+    let state = token("pref@ille-et-vilaine.gouv.fr", None, &["state"]);
+    let (_, r) = app
+        .graphql_as(
+            Some(&state),
+            REGISTER_GROUPING,
+            json!({ "i": { "kind": "SYNDICAT", "name": "Syndicat mixte d'essai", "siren": "253599997",
+                            "members": members, "validFrom": "2026-01-01", "departement": "35" } }),
+        )
+        .await;
+    let org = &r["data"]["registerGrouping"]["organisation"];
+    assert_eq!(org["kind"], "SYNDICAT", "{r:#}");
+    org["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_epci_transfers_to_a_syndicat_and_a_syndicat_serves_a_la_carte() {
+    let app = TestApp::new().await;
+    let metro = id_of(&app, METRO).await;
+    let cc = id_of(&app, "243500667").await;
+    // Registering a grouping takes a State service.
+    let (_, r) = app
+        .graphql_as(
+            Some(&token("a@metropole.fr", Some(METRO), &["admin"])),
+            REGISTER_GROUPING,
+            json!({ "i": { "kind": "SYNDICAT", "name": "Syndicat", "siren": "253599997",
+                            "members": [metro], "validFrom": "2026-01-01" } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN");
+    let syndicat = syndicat(&app, &[metro.clone(), cc.clone()]).await;
+    let members = app
+        .query(
+            "query($id: ID!) { node(id: $id) { ... on Organisation { members { totalCount } } } }",
+            json!({ "id": syndicat }),
+        )
+        .await;
+    assert_eq!(members["node"]["members"]["totalCount"], 2);
+
+    // The métropole hands water (mandatory for it) to the syndicat.
+    let metro_editor = token("e@metropole.fr", Some(METRO), &["editor"]);
+    let r = propose(
+        &app,
+        &metro_editor,
+        "C1505",
+        &metro,
+        &syndicat,
+        "2027-01-01",
+    )
+    .await;
+    let t = &r["data"]["proposeCompetenceTransfer"]["transfer"];
+    assert_eq!(t["wholeTerritory"], true, "{r:#}");
+    let tid = t["id"].as_str().unwrap().to_owned();
+    let syndicat_siren = "253599997";
+    for (tok, party) in [
+        (token("a@metropole.fr", Some(METRO), &["admin"]), &metro),
+        (
+            token("a@syndicat.fr", Some(syndicat_siren), &["admin"]),
+            &syndicat,
+        ),
+    ] {
+        let (_, r) = app
+            .graphql_as(
+                Some(&tok),
+                APPROVE,
+                json!({ "i": { "transferId": tid, "party": party } }),
+            )
+            .await;
+        assert!(
+            r["data"]["approveCompetenceTransfer"]["userErrors"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{r:#}"
+        );
+    }
+    assert_eq!(
+        who(&app, "35238", "C1505", "2027-01-01", "HOLDER").await,
+        vec![(syndicat_siren.into(), "DECLARED".into(), "TRANSFER".into())]
+    );
+    assert_eq!(
+        who(&app, "35238", "C1505", "2026-12-31", "HOLDER").await[0].0,
+        METRO
+    );
+    // The other member's communes are not covered by the métropole's transfer.
+    let cc_commune = app
+        .query(
+            "query($id: ID!) { node(id: $id) { ... on Organisation { members(first: 1, kinds: [COMMUNE]) { nodes { member { inseeCode } } } } } }",
+            json!({ "id": cc }),
+        )
+        .await["node"]["members"]["nodes"][0]["member"]["inseeCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(
+        who(&app, &cc_commune, "C1505", "2027-01-01", "HOLDER").await[0].0,
+        syndicat_siren
+    );
+    let listed = app
+        .query(
+            "{ organisation(siren: \"243500139\") { competences(at: \"2027-01-01\") { competence { code } role } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        !listed["organisation"]["competences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["competence"]["code"] == "C1505")
+    );
+
+    // À la carte: the syndicat lights the streets of Rennes and of one commune of the CC only.
+    let syndicat_editor = token("e@syndicat.fr", Some(syndicat_siren), &["editor"]);
+    let carte = declare(
+        &app,
+        &syndicat_editor,
+        json!({ "organisationId": syndicat, "competence": "C1030", "role": "HOLDER", "basis": "STATUTES",
+                "scope": ["35238", cc_commune], "validFrom": "2027-01-01" }),
+    )
+    .await;
+    assert!(
+        carte["data"]["declareCompetence"]["userErrors"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{carte:#}"
+    );
+    assert_eq!(
+        who(&app, &cc_commune, "C1030", "2027-01-01", "HOLDER").await[0].0,
+        syndicat_siren
+    );
+    assert_eq!(
+        who(&app, "35051", "C1030", "2027-01-01", "HOLDER").await[0].1,
+        "LEGAL_DEFAULT"
+    );
+    // Brest is not a member.
+    let outside = declare(
+        &app,
+        &syndicat_editor,
+        json!({ "organisationId": syndicat, "competence": "C1030", "role": "HOLDER", "basis": "STATUTES",
+                "scope": ["29019"], "validFrom": "2027-01-01" }),
+    )
+    .await;
+    assert_eq!(
+        outside["data"]["declareCompetence"]["userErrors"][0]["field"],
+        "input.scope"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_holders_of_one_commune_cannot_both_land() {
+    let app = TestApp::new().await;
+    let metro = id_of(&app, METRO).await;
+    let rennes = id_of(&app, RENNES).await;
+    let metro_editor = token("e@metropole.fr", Some(METRO), &["editor"]);
+    let rennes_editor = token("e@rennes.fr", Some(RENNES), &["editor"]);
+    let attempts = (0..8).map(|i| {
+        let (tok, input) = if i % 2 == 0 {
+            (&metro_editor, json!({ "organisationId": metro, "competence": "C3035", "role": "HOLDER",
+                                    "basis": "STATUTES", "scope": ["35238"], "validFrom": format!("2027-0{}-01", i / 2 + 1) }))
+        } else {
+            (&rennes_editor, json!({ "organisationId": rennes, "competence": "C3035", "role": "HOLDER",
+                                     "basis": "LAW", "validFrom": format!("2027-0{}-01", i / 2 + 1) }))
+        };
+        let app = &app;
+        async move { declare(app, tok, input).await }
+    });
+    let outcomes = futures_util::future::join_all(attempts).await;
+    let landed = outcomes
+        .iter()
+        .filter(|r| r["data"]["declareCompetence"]["assignment"].is_object())
+        .count();
+    let conflicts = outcomes
+        .iter()
+        .filter(|r| r["data"]["declareCompetence"]["userErrors"][0]["code"] == "CONFLICT")
+        .count();
+    assert_eq!((landed, conflicts), (1, 7), "{outcomes:#?}");
+    assert_eq!(assignment::Entity::find().count(&app.db).await.unwrap(), 1);
+}

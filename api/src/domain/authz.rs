@@ -42,6 +42,19 @@ pub fn require_register_partner(actor: &Actor) -> AppResult<()> {
     }
 }
 
+/// May the actor register a grouping (syndicat, PETR) and its members? The préfecture's
+/// arrêté creates it: State services and the reference administrator.
+pub fn require_register_grouping(actor: &Actor) -> AppResult<()> {
+    require_authenticated(actor)?;
+    if actor.has(Role::State) || actor.has(Role::Superadmin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "a syndicat or PETR is registered by a State service (the préfecture's arrêté)".into(),
+        ))
+    }
+}
+
 /// May the actor read the audit log of `organisation` (all organisations when `None`)?
 /// An organisation's admins read its own; State services and superadmins read all.
 pub fn require_audit_read(actor: &Actor, organisation: Option<i64>) -> AppResult<()> {

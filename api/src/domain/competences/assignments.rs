@@ -9,8 +9,8 @@ use entity::{
     AssignmentBasis, CompetenceRole, OrganisationKind, assignment, assignment_scope, organisation,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, QueryFilter, Statement,
 };
 use serde_json::json;
 
@@ -192,6 +192,7 @@ pub(crate) async fn check_holder_conflict<C: ConnectionTrait>(
     if new.role != CompetenceRole::Holder {
         return Ok(());
     }
+    lock_competence(txn, &new.competence).await?;
     let mut overlap = Condition::all().add(
         Condition::any()
             .add(assignment::Column::ValidTo.is_null())
@@ -255,6 +256,21 @@ pub(crate) async fn check_holder_conflict<C: ConnectionTrait>(
                 )));
             }
         }
+    }
+    Ok(())
+}
+
+/// Serialises the writers of holders of one competence until the transaction ends, so that
+/// two concurrent declarations cannot both pass the conflict check. SQLite's write
+/// transactions are serial already (`BEGIN IMMEDIATE`); PostgreSQL locks the competence row.
+async fn lock_competence<C: ConnectionTrait>(txn: &C, code: &str) -> AppResult<()> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT code FROM competence WHERE code = $1 FOR UPDATE",
+            [code.into()],
+        ))
+        .await?;
     }
     Ok(())
 }

@@ -1,18 +1,20 @@
 //! Territories as sets of communes: the communes an organisation covers at a date, and the
-//! organisations covering any of a set of communes.
+//! organisations covering any of a set of communes. Walked level by level with indexed
+//! queries (SQLite plans recursive CTEs over `membership` with a whole-table Bloom filter).
+
+use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, FromQueryResult, Statement, Value};
+use entity::{OrganisationKind, membership, organisation};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
+};
 
+use crate::domain::valid_at;
 use crate::error::AppResult;
 
-#[derive(FromQueryResult)]
-struct Id {
-    id: i64,
-}
-
-const VALID_AT_2: &str =
-    "(m.valid_from IS NULL OR m.valid_from <= $2) AND (m.valid_to IS NULL OR m.valid_to > $2)";
+/// Deepest chain of memberships followed.
+const MAX_DEPTH: usize = 6;
 
 /// The communes organisation `org` covers at `at`: itself if it is a commune, else the
 /// communes below it through any chain of memberships (members, locations).
@@ -21,24 +23,50 @@ pub async fn communes_of<C: ConnectionTrait>(
     org: i64,
     at: NaiveDate,
 ) -> AppResult<Vec<i64>> {
-    let sql = format!(
-        "WITH RECURSIVE down(id, depth) AS ( \
-           SELECT CAST($1 AS BIGINT), 0 \
-           UNION \
-           SELECT m.member_id, down.depth + 1 FROM membership m JOIN down ON m.group_id = down.id \
-           WHERE {VALID_AT_2} AND down.depth < 6 \
-         ) \
-         SELECT DISTINCT o.id FROM down JOIN organisation o ON o.id = down.id \
-         WHERE o.kind = 'COMMUNE' ORDER BY o.id"
-    );
-    let stmt =
-        Statement::from_sql_and_values(db.get_database_backend(), sql, [org.into(), at.into()]);
-    Ok(Id::find_by_statement(stmt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect())
+    let own = organisation::Entity::find_by_id(org)
+        .select_only()
+        .column(organisation::Column::Kind)
+        .into_tuple::<OrganisationKind>()
+        .one(db)
+        .await?;
+    if own == Some(OrganisationKind::Commune) {
+        return Ok(vec![org]);
+    }
+    let mut communes = HashSet::new();
+    let mut seen = HashSet::from([org]);
+    let mut frontier = vec![org];
+    for _ in 0..MAX_DEPTH {
+        if frontier.is_empty() {
+            break;
+        }
+        let rows: Vec<(i64, OrganisationKind)> = membership::Entity::find()
+            .select_only()
+            .column(membership::Column::MemberId)
+            .column(organisation::Column::Kind)
+            .join(JoinType::InnerJoin, membership::Relation::Member.def())
+            .filter(membership::Column::GroupId.is_in(frontier.clone()))
+            .filter(valid_at(
+                membership::Column::ValidFrom,
+                membership::Column::ValidTo,
+                at,
+            ))
+            .into_tuple()
+            .all(db)
+            .await?;
+        frontier.clear();
+        for (id, kind) in rows {
+            // A commune's own members (communes déléguées, services seated there) are not
+            // communes: no need to look below it.
+            if kind == OrganisationKind::Commune {
+                communes.insert(id);
+            } else if seen.insert(id) {
+                frontier.push(id);
+            }
+        }
+    }
+    let mut out: Vec<i64> = communes.into_iter().collect();
+    out.sort_unstable();
+    Ok(out)
 }
 
 /// Every organisation any of `communes` belongs to at `at` (directly or not), and the
@@ -48,28 +76,27 @@ pub async fn groups_of<C: ConnectionTrait>(
     communes: &[i64],
     at: NaiveDate,
 ) -> AppResult<Vec<i64>> {
-    if communes.is_empty() {
-        return Ok(Vec::new());
+    let mut seen: HashSet<i64> = communes.iter().copied().collect();
+    let mut frontier: Vec<i64> = communes.to_vec();
+    for _ in 0..MAX_DEPTH {
+        if frontier.is_empty() {
+            break;
+        }
+        let groups: Vec<i64> = membership::Entity::find()
+            .select_only()
+            .column(membership::Column::GroupId)
+            .filter(membership::Column::MemberId.is_in(frontier.clone()))
+            .filter(valid_at(
+                membership::Column::ValidFrom,
+                membership::Column::ValidTo,
+                at,
+            ))
+            .into_tuple()
+            .all(db)
+            .await?;
+        frontier = groups.into_iter().filter(|g| seen.insert(*g)).collect();
     }
-    let placeholders: Vec<String> = (0..communes.len()).map(|i| format!("${}", i + 3)).collect();
-    let sql = format!(
-        "WITH RECURSIVE up(id, depth) AS ( \
-           SELECT o.id, 0 FROM organisation o WHERE o.id IN ({}) AND o.id <> $1 \
-           UNION \
-           SELECT m.group_id, up.depth + 1 FROM membership m JOIN up ON m.member_id = up.id \
-           WHERE {VALID_AT_2} AND up.depth < 6 \
-         ) \
-         SELECT DISTINCT id FROM up ORDER BY id",
-        placeholders.join(", ")
-    );
-    // $1 is a sentinel no id equals: it keeps the numbering of the others fixed.
-    let mut values: Vec<Value> = vec![(-1i64).into(), at.into()];
-    values.extend(communes.iter().map(|&c| Value::from(c)));
-    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
-    Ok(Id::find_by_statement(stmt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect())
+    let mut out: Vec<i64> = seen.into_iter().collect();
+    out.sort_unstable();
+    Ok(out)
 }

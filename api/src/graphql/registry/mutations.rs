@@ -6,11 +6,13 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use super::contact_point::ContactPoint;
 use super::enums::{ContactKind, OrganisationKind, Visibility};
 use super::organisation::Organisation;
+use crate::domain::groupings::{self, NewGrouping};
 use crate::domain::partners::{self, NewPartner};
 use crate::domain::profile::{self, ContactPointChanges, NewContactPoint, ProfileChanges};
 use crate::graphql::context::{request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::payload::{UserError, split};
+use crate::graphql::scalars::Date;
 
 /// Changes to an organisation's profile; omitted fields stay as they are, `null` clears.
 #[derive(InputObject)]
@@ -110,6 +112,32 @@ pub struct RegisterPartnerOrganisationInput {
 #[derive(SimpleObject)]
 pub struct RegisterPartnerOrganisationPayload {
     /// The registered organisation; null when nothing was registered.
+    pub organisation: Option<Organisation>,
+    /// Why nothing was registered.
+    pub user_errors: Vec<UserError>,
+}
+
+/// A syndicat or PETR to register, with its members.
+#[derive(InputObject)]
+pub struct RegisterGroupingInput {
+    /// `SYNDICAT` or `PETR`.
+    pub kind: OrganisationKind,
+    /// Official name.
+    pub name: String,
+    /// SIREN (9 digits, Luhn).
+    pub siren: String,
+    /// Its members (global IDs): communes, EPCIs, syndicats, départements, régions.
+    pub members: Vec<ID>,
+    /// First day of existence (the arrêté's date), and of the memberships.
+    pub valid_from: Date,
+    /// Département of its seat (COG code).
+    pub departement: Option<String>,
+}
+
+/// Result of `registerGrouping`.
+#[derive(SimpleObject)]
+pub struct RegisterGroupingPayload {
+    /// The registered grouping; null when nothing was registered.
     pub organisation: Option<Organisation>,
     /// Why nothing was registered.
     pub user_errors: Vec<UserError>,
@@ -234,6 +262,45 @@ impl RegistryMutation {
         let (cp, user_errors) = split(outcome.await)?;
         Ok(ContactPointPayload {
             contact_point: cp.map(ContactPoint),
+            user_errors,
+        })
+    }
+
+    /// Registers a syndicat or PETR and its members, as the préfecture's arrêté creating it
+    /// says (State services and superadmins).
+    async fn register_grouping(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterGroupingInput,
+    ) -> Result<RegisterGroupingPayload> {
+        let req = request(ctx)?;
+        let st = state(ctx)?;
+        let outcome = async {
+            let members = input
+                .members
+                .iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    ids::decode_as(&format!("input.members[{i}]"), id, NodeType::Organisation)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let new = NewGrouping {
+                kind: input.kind.into(),
+                name: input.name,
+                siren: input.siren,
+                members,
+                valid_from: input.valid_from.0,
+                departement: input.departement,
+            };
+            groupings::register(&st.db, &req.write_context(), new).await
+        };
+        let (org, user_errors) = split(outcome.await)?;
+        if org.is_some() {
+            // Communes' groups changed: resolutions must see the new grouping at once.
+            st.chains.clear();
+        }
+        Ok(RegisterGroupingPayload {
+            organisation: org.map(|o| Organisation::new(o, req.today)),
             user_errors,
         })
     }
