@@ -85,6 +85,15 @@ fn workloads() -> Vec<Workload> {
             )
         })
         .collect();
+    // Every commune of France, so that most requests miss the chain cache.
+    let q4n_bodies = (0..100_000)
+        .map(|_| {
+            body(
+                q4,
+                json!({ "c": codes.choose(&mut rng).unwrap(), "k": competences.choose(&mut rng).unwrap() }),
+            )
+        })
+        .collect();
     let q5 = "query($c: String!) { territoryProfile(inseeCode: $c) { competence { code label }
                 responsibilities { role layer basis organisation { name kind } } } }";
     let q5_bodies = (0..1000)
@@ -110,6 +119,11 @@ fn workloads() -> Vec<Workload> {
             name: "Q4",
             what: "responsibilities (1,000 random commune × competence pairs)",
             bodies: q4_bodies,
+        },
+        Workload {
+            name: "Q4N",
+            what: "responsibilities (100,000 random pairs over every commune: mostly cache misses)",
+            bodies: q4n_bodies,
         },
         Workload {
             name: "Q5",
