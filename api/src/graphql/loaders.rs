@@ -9,7 +9,7 @@ use futures_util::future::{BoxFuture, FutureExt};
 use sea_orm::DatabaseConnection;
 
 use super::batch::{BatchLoad, Batcher};
-use crate::domain::competences::{Catalogue, Responsibility, assignments, holdings};
+use crate::domain::competences::{Catalogue, Responsibility, assignments, holdings, transfers};
 use crate::domain::profile;
 use crate::domain::registry::{self, Direction, MembershipWith, Organisation};
 use crate::error::AppResult;
@@ -216,6 +216,25 @@ impl BatchLoad for AssignmentsById {
     }
 }
 
+/// Competence transfers by id, with their consents.
+pub struct TransfersById(DatabaseConnection);
+
+impl BatchLoad for TransfersById {
+    type Key = i64;
+    type Value = transfers::Transfer;
+    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
+        let db = self.0.clone();
+        async move {
+            Ok(transfers::by_ids(&db, &keys)
+                .await?
+                .into_iter()
+                .map(|t| (t.model.id, t))
+                .collect())
+        }
+        .boxed()
+    }
+}
+
 /// Every loader of one request.
 pub struct Loaders {
     /// Organisations by id.
@@ -234,6 +253,8 @@ pub struct Loaders {
     pub competences: Batcher<CompetencesOf>,
     /// Declared assignments.
     pub assignments: Batcher<AssignmentsById>,
+    /// Competence transfers.
+    pub transfers: Batcher<TransfersById>,
 }
 
 impl Loaders {
@@ -248,6 +269,7 @@ impl Loaders {
             profiles: Batcher::new(ProfilesOf(db.clone())),
             competences: Batcher::new(CompetencesOf(db.clone(), catalogue.clone())),
             assignments: Batcher::new(AssignmentsById(db.clone())),
+            transfers: Batcher::new(TransfersById(db.clone())),
         }
     }
 }

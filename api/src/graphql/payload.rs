@@ -1,7 +1,7 @@
 //! Mutation payload conventions: business-rule and validation failures become `userErrors`;
 //! authentication and authorisation failures stay top-level errors.
 
-use async_graphql::SimpleObject;
+use async_graphql::{MaybeUndefined, SimpleObject};
 
 use crate::error::{AppError, AppResult};
 
@@ -38,5 +38,14 @@ pub fn split<T>(outcome: AppResult<T>) -> async_graphql::Result<(Option<T>, Vec<
             ))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// An optional input field of an update: `None` when omitted, `Some(None)` when `null`.
+pub fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
     }
 }

@@ -6,7 +6,7 @@ use entity::consent;
 
 use super::enums::{AssignmentBasis, CompetenceRole, ConsentDecision, TransferStatus};
 use crate::domain::competences::{assignments, transfers};
-use crate::graphql::context::{loaders, state};
+use crate::graphql::context::loaders;
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
 use crate::graphql::scalars::Date;
@@ -101,9 +101,10 @@ impl Assignment {
         let Some(id) = self.inner.model.transfer_id else {
             return Ok(None);
         };
-        Ok(transfers::by_ids(&state(ctx)?.db, &[id])
+        Ok(loaders(ctx)?
+            .transfers
+            .load(id)
             .await?
-            .pop()
             .map(|t| Transfer::new(t, self.at)))
     }
 

@@ -9,7 +9,7 @@ use crate::domain::competences::assignments::{self, AssignmentChanges, NewAssign
 use crate::domain::competences::transfers::{self, NewTransfer};
 use crate::graphql::context::{request, state};
 use crate::graphql::ids::{self, NodeType};
-use crate::graphql::payload::{UserError, split};
+use crate::graphql::payload::{UserError, maybe, split};
 use crate::graphql::scalars::Date;
 
 /// A competence an organisation declares it exercises.
@@ -112,14 +112,6 @@ pub struct TransferPayload {
     pub transfer: Option<Transfer>,
     /// Why nothing changed.
     pub user_errors: Vec<UserError>,
-}
-
-fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
-    match v {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
 }
 
 /// Competence mutations.

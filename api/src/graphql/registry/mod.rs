@@ -19,7 +19,6 @@ pub use membership::Membership;
 pub use mutations::RegistryMutation;
 pub use organisation::{Organisation, Provenance};
 
-use crate::domain::competences::transfers;
 use crate::domain::pagination::{MAX_FIRST, page_size};
 use crate::domain::registry::{
     self, OrderField, OrganisationFilter as Filter, OrganisationOrder as Order,
@@ -99,9 +98,10 @@ async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Result<Option
             .load(n)
             .await?
             .map(|a| Node::Assignment(Assignment::new(a, today)))),
-        NodeType::Transfer => Ok(transfers::by_ids(&state(ctx)?.db, &[n])
+        NodeType::Transfer => Ok(loaders(ctx)?
+            .transfers
+            .load(n)
             .await?
-            .pop()
             .map(|t| Node::Transfer(Transfer::new(t, today)))),
     }
 }

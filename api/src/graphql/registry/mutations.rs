@@ -11,7 +11,7 @@ use crate::domain::partners::{self, NewPartner};
 use crate::domain::profile::{self, ContactPointChanges, NewContactPoint, ProfileChanges};
 use crate::graphql::context::{request, state};
 use crate::graphql::ids::{self, NodeType};
-use crate::graphql::payload::{UserError, split};
+use crate::graphql::payload::{UserError, maybe, split};
 use crate::graphql::scalars::Date;
 
 /// Changes to an organisation's profile; omitted fields stay as they are, `null` clears.
@@ -141,14 +141,6 @@ pub struct RegisterGroupingPayload {
     pub organisation: Option<Organisation>,
     /// Why nothing was registered.
     pub user_errors: Vec<UserError>,
-}
-
-fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
-    match v {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
 }
 
 /// Registry mutations.
