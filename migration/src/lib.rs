@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_registry;
 mod m20261122_000002_governance;
 mod m20261122_000003_competences;
+mod m20261122_000004_change_feed;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_registry::Migration),
             Box::new(m20261122_000002_governance::Migration),
             Box::new(m20261122_000003_competences::Migration),
+            Box::new(m20261122_000004_change_feed::Migration),
         ]
     }
 }

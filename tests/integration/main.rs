@@ -8,6 +8,7 @@
 
 mod auth_keys;
 mod auth_tokens;
+mod change_feed;
 mod common;
 mod competence_changes;
 mod competences;

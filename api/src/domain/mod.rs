@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod authz;
 pub mod codes;
 pub mod competences;
+pub mod feed;
 pub mod groupings;
 pub mod idempotency;
 pub mod pagination;

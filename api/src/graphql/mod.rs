@@ -21,6 +21,7 @@ pub struct Query(
     registry::RegistryQuery,
     competences::CompetenceQuery,
     governance::GovernanceQuery,
+    governance::FeedQuery,
 );
 
 /// Every mutation.

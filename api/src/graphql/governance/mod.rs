@@ -1,5 +1,9 @@
 //! Governance queries: who the caller is, and the audit trail.
 
+mod feed;
+
+pub use feed::{ChangeEvent, ChangeOperation, ChangePage, FeedQuery};
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};

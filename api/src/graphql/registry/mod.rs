@@ -75,7 +75,8 @@ pub struct OrganisationOrder {
 #[derive(Default)]
 pub struct RegistryQuery;
 
-async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Result<Option<Node>> {
+/// The object behind a global ID, with the visibility rules of `node(id:)`.
+pub(crate) async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Result<Option<Node>> {
     let (kind, n) = ids::decode(argument, id)?;
     let today = request(ctx)?.today;
     match kind {

@@ -1,0 +1,188 @@
+//! The change feed: total order, resumable from any cursor, nothing skipped when writers run
+//! concurrently, visibility applied, bad arguments refused.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, error_code, token};
+
+const RENNES: &str = "213502388";
+
+const FEED: &str = "query($a: String, $t: [String!], $o: ID) {
+  changes(after: $a, first: 100, entityTypes: $t, organisation: $o) {
+    endCursor hasNextPage events { cursor entityType entityId operation } } }";
+
+/// Reads the feed from `after` to its current end: (events, cursor to resume from).
+async fn drain(
+    app: &TestApp,
+    tok: Option<&str>,
+    after: Option<String>,
+) -> (Vec<Value>, Option<String>) {
+    let mut cursor = after;
+    let mut events = Vec::new();
+    loop {
+        let (_, r) = app.graphql_as(tok, FEED, json!({ "a": cursor })).await;
+        assert!(r.get("errors").is_none(), "{r:#}");
+        let page = &r["data"]["changes"];
+        events.extend(page["events"].as_array().unwrap().iter().cloned());
+        if page["endCursor"].is_string() {
+            cursor = page["endCursor"].as_str().map(str::to_owned);
+        }
+        if page["hasNextPage"] == false {
+            return (events, cursor);
+        }
+    }
+}
+
+const ADD: &str = "mutation($i: AddContactPointInput!) { addContactPoint(input: $i) {
+    contactPoint { id } userErrors { message } } }";
+
+#[tokio::test]
+async fn concurrent_writers_are_read_exactly_once_from_any_cursor() {
+    let app = TestApp::new().await;
+    let rennes = app
+        .query("{ organisation(siren: \"213502388\") { id } }", json!({}))
+        .await["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let editor = token("e@rennes.fr", Some(RENNES), &["editor"]);
+    let (writers, each) = (8, 200);
+    let done = AtomicBool::new(false);
+
+    let write = |w: usize| {
+        let (app, editor, rennes) = (&app, &editor, &rennes);
+        async move {
+            let mut ids = Vec::new();
+            for i in 0..each {
+                let (_, r) = app
+                    .graphql_as(
+                        Some(editor),
+                        ADD,
+                        json!({ "i": { "organisationId": rennes, "kind": "PHONE",
+                                       "value": format!("+33 2 99 {w:02} {:02} {:02}", i / 100, i % 100) } }),
+                    )
+                    .await;
+                ids.push(
+                    r["data"]["addContactPoint"]["contactPoint"]["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+            }
+            ids
+        }
+    };
+    // A reader follows the feed while the writers run.
+    let read = async {
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let finished = done.load(Ordering::SeqCst);
+            let (events, next) = drain(&app, None, cursor.clone()).await;
+            seen.extend(events);
+            cursor = next;
+            if finished {
+                return seen;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let writes = async {
+        let ids = futures_util::future::join_all((0..writers).map(write)).await;
+        done.store(true, Ordering::SeqCst);
+        ids
+    };
+    let (created, seen) = tokio::join!(writes, read);
+    let created: HashSet<String> = created.into_iter().flatten().collect();
+    assert_eq!(created.len(), writers * each);
+
+    let seen_ids: Vec<String> = seen
+        .iter()
+        .filter(|e| e["entityType"] == "ContactPoint")
+        .map(|e| e["entityId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        seen_ids.len(),
+        writers * each,
+        "every event once, none twice"
+    );
+    assert_eq!(seen_ids.iter().cloned().collect::<HashSet<_>>(), created);
+
+    // Resuming from any cursor yields exactly what follows it.
+    let (all, _) = drain(&app, None, None).await;
+    assert_eq!(
+        all, seen,
+        "a live reader and a late one read the same sequence"
+    );
+    for k in (0..20).map(|i| (i * 7919 + 13) % all.len()) {
+        let cursor = all[k]["cursor"].as_str().unwrap().to_owned();
+        let (rest, _) = drain(&app, None, Some(cursor)).await;
+        assert_eq!(rest, all[k + 1..].to_vec(), "resumed after event {k}");
+    }
+}
+
+#[tokio::test]
+async fn the_feed_filters_hides_what_the_caller_may_not_see_and_refuses_bad_arguments() {
+    let app = TestApp::new().await;
+    let rennes = app
+        .query("{ organisation(siren: \"213502388\") { id } }", json!({}))
+        .await["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let editor = token("e@rennes.fr", Some(RENNES), &["editor"]);
+    for (value, visibility) in [
+        ("accueil@rennes.fr", "PUBLIC"),
+        ("dgs@rennes.fr", "RESTRICTED"),
+    ] {
+        let (_, r) = app
+            .graphql_as(
+                Some(&editor),
+                ADD,
+                json!({ "i": { "organisationId": rennes, "kind": "EMAIL", "value": value, "visibility": visibility } }),
+            )
+            .await;
+        assert!(
+            r["data"]["addContactPoint"]["contactPoint"]["id"].is_string(),
+            "{r:#}"
+        );
+    }
+    let (public, _) = drain(&app, None, None).await;
+    assert_eq!(public.len(), 1, "{public:#?}");
+    let state = token("dgcl@i.fr", None, &["state"]);
+    let (all, end) = drain(&app, Some(&state), None).await;
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0]["operation"], "CREATED");
+    // Nothing new: the same cursor comes back, with nothing after it.
+    let (none, same) = drain(&app, Some(&state), end.clone()).await;
+    assert!(none.is_empty());
+    assert_eq!(same, end);
+
+    // Filters.
+    let (_, r) = app
+        .graphql_as(Some(&state), FEED, json!({ "t": ["Organisation"] }))
+        .await;
+    assert!(
+        r["data"]["changes"]["events"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let (_, r) = app
+        .graphql_as(Some(&state), FEED, json!({ "o": rennes }))
+        .await;
+    assert_eq!(r["data"]["changes"]["events"].as_array().unwrap().len(), 2);
+
+    for (vars, argument) in [
+        (json!({ "a": "not-a-cursor" }), "after"),
+        (json!({ "t": ["Commune"] }), "entityTypes"),
+        (json!({ "o": "nope" }), "organisation"),
+    ] {
+        let (_, r) = app.graphql_as(None, FEED, vars.clone()).await;
+        assert_eq!(error_code(&r), "BAD_USER_INPUT", "{vars}");
+        assert_eq!(r["errors"][0]["extensions"]["argument"], argument, "{r:#}");
+    }
+}
