@@ -41,6 +41,8 @@ pub struct AppState {
     pub catalogue: Arc<domain::competences::Catalogue>,
     /// Recently resolved communes and their groups.
     pub chains: Arc<domain::competences::ChainCache>,
+    /// Wakes change feed subscribers.
+    pub feed: Arc<domain::feed_signal::FeedSignal>,
 }
 
 impl AppState {
@@ -52,7 +54,10 @@ impl AppState {
     ) -> Result<Self, sea_orm::DbErr> {
         let coverage_start = reference::coverage_start(&db).await?;
         let catalogue = domain::competences::Catalogue::load(&db).await?;
+        let feed = Arc::new(domain::feed_signal::FeedSignal::default());
+        feed.listen(&db);
         Ok(Self {
+            feed,
             catalogue: Arc::new(catalogue),
             chains: Arc::default(),
             db,

@@ -186,3 +186,143 @@ async fn the_feed_filters_hides_what_the_caller_may_not_see_and_refuses_bad_argu
         assert_eq!(r["errors"][0]["extensions"]["argument"], argument, "{r:#}");
     }
 }
+
+mod live {
+    use std::time::{Duration, Instant};
+
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use futures_util::{SinkExt, StreamExt};
+    use serde_json::{Value, json};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    use tower::ServiceExt;
+
+    use super::{ADD, RENNES};
+    use crate::common::{TestApp, token};
+
+    type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    async fn subscribe(addr: std::net::SocketAddr, after: Option<&str>) -> Socket {
+        let mut request = format!("ws://{addr}/graphql")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let mut ws = tokio_tungstenite::connect_async(request).await.unwrap().0;
+        let send = |v: Value| Message::Text(v.to_string().into());
+        ws.send(send(json!({ "type": "connection_init", "payload": {} })))
+            .await
+            .unwrap();
+        assert_eq!(next(&mut ws, 5).await.unwrap()["type"], "connection_ack");
+        ws.send(send(json!({ "type": "subscribe", "id": "1", "payload": {
+            "query": "subscription($a: String) { changes(after: $a, entityTypes: [\"ContactPoint\"]) { cursor entityId operation } }",
+            "variables": { "a": after } } })))
+            .await
+            .unwrap();
+        ws
+    }
+
+    async fn next(ws: &mut Socket, secs: u64) -> Option<Value> {
+        let msg = tokio::time::timeout(Duration::from_secs(secs), ws.next())
+            .await
+            .ok()?;
+        match msg {
+            Some(Ok(Message::Text(t))) => Some(serde_json::from_str(&t).unwrap()),
+            _ => None,
+        }
+    }
+
+    /// The next event delivered, within `secs`.
+    async fn event(ws: &mut Socket, secs: u64) -> Value {
+        let m = next(ws, secs).await.expect("an event in time");
+        assert_eq!(m["type"], "next", "{m:#}");
+        m["payload"]["data"]["changes"].clone()
+    }
+
+    async fn add(router: &axum::Router, rennes: &str, value: &str) -> String {
+        let editor = token("e@rennes.fr", Some(RENNES), &["editor"]);
+        let body = json!({ "query": ADD, "variables": { "i": {
+            "organisationId": rennes, "kind": "EMAIL", "value": value } } });
+        let response = router
+            .clone()
+            .oneshot(
+                Request::post("/graphql")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::AUTHORIZATION, format!("Bearer {editor}"))
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        v["data"]["addContactPoint"]["contactPoint"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn rennes(app: &TestApp) -> String {
+        app.query("{ organisation(siren: \"213502388\") { id } }", json!({}))
+            .await["organisation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_resumes_from_its_cursor_and_misses_nothing() {
+        let app = TestApp::new().await;
+        let rennes = rennes(&app).await;
+        let addr = app.spawn_server().await;
+        let mut ws = subscribe(addr, None).await;
+        let first = add(&app.router, &rennes, "a@rennes.fr").await;
+        let got = event(&mut ws, 3).await;
+        assert_eq!(got["entityId"], first.as_str());
+        assert_eq!(got["operation"], "CREATED");
+        let cursor = got["cursor"].as_str().unwrap().to_owned();
+        drop(ws);
+
+        // Changes made while disconnected arrive, in order, after reconnecting.
+        let mut missed = Vec::new();
+        for i in 0..3 {
+            missed.push(add(&app.router, &rennes, &format!("b{i}@rennes.fr")).await);
+        }
+        let mut ws = subscribe(addr, Some(&cursor)).await;
+        for id in &missed {
+            assert_eq!(event(&mut ws, 3).await["entityId"], id.as_str());
+        }
+        let live = add(&app.router, &rennes, "c@rennes.fr").await;
+        assert_eq!(event(&mut ws, 3).await["entityId"], live.as_str());
+    }
+
+    #[tokio::test]
+    async fn a_change_made_on_another_instance_reaches_the_subscriber() {
+        let app = TestApp::new().await;
+        let rennes = rennes(&app).await;
+        let other = app.second_instance().await;
+        let addr = app.spawn_server().await;
+        let mut ws = subscribe(addr, None).await;
+        // Let the subscription reach its first wait.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        let id = add(&other, &rennes, "x@rennes.fr").await;
+        let got = event(&mut ws, 8).await;
+        assert_eq!(got["entityId"], id.as_str());
+        if app.on_postgres() {
+            // Woken by NOTIFY, well before the subscriber's own 5 s poll.
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+        }
+    }
+}

@@ -268,6 +268,21 @@ impl TestApp {
         }
     }
 
+    /// Another instance of the application on the same database (its own state, caches and
+    /// change-feed listener), as a second server process would be.
+    pub async fn second_instance(&self) -> Router {
+        let auth = Authenticator::new(&auth_config()).expect("authenticator");
+        let state = AppState::load(self.db.clone(), Limits::default(), auth)
+            .await
+            .expect("state");
+        api::app(state)
+    }
+
+    /// Whether the tests run on PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        self.db.get_database_backend() == sea_orm::DbBackend::Postgres
+    }
+
     /// Serves the router on an ephemeral loopback port (for WebSocket tests).
     pub async fn spawn_server(&self) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

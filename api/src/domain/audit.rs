@@ -99,5 +99,5 @@ pub async fn record<C: ConnectionTrait>(
     })
     .exec_without_returning(txn)
     .await?;
-    Ok(())
+    super::feed_signal::notify_on_commit(txn).await
 }

@@ -169,3 +169,21 @@ async fn visible(
         })
         .collect())
 }
+
+/// The position of the newest event readers may see now (where "from now on" starts).
+pub async fn head(db: &DatabaseConnection) -> AppResult<Option<Position>> {
+    use change_event::Column as C;
+    let mut q = change_event::Entity::find();
+    if db.get_database_backend() == DbBackend::Postgres {
+        q = q.filter(Expr::col(C::Txid).lt(Expr::cust(
+            "(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint",
+        )));
+    }
+    Ok(q.order_by_desc(C::Txid)
+        .order_by_desc(C::Id)
+        .limit(1)
+        .one(db)
+        .await?
+        .as_ref()
+        .map(Position::of))
+}

@@ -6,6 +6,7 @@ pub mod authz;
 pub mod codes;
 pub mod competences;
 pub mod feed;
+pub mod feed_signal;
 pub mod groupings;
 pub mod idempotency;
 pub mod pagination;

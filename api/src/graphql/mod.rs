@@ -11,7 +11,7 @@ pub mod payload;
 pub mod registry;
 pub mod scalars;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
 use crate::config::Limits;
 
@@ -29,15 +29,19 @@ pub struct Query(
 pub struct Mutation(registry::RegistryMutation, competences::CompetenceMutation);
 
 /// The executable schema.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, governance::Subscription>;
 
 /// Builds the schema with `limits`; the state comes with each request.
 pub fn build_schema(limits: &Limits) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .extension(parse_cache::ParseCache::new(512))
-        .finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        governance::Subscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .extension(parse_cache::ParseCache::new(512))
+    .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

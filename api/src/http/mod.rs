@@ -155,7 +155,12 @@ async fn execute(
             actor,
             request_id: id.clone(),
         });
+    let mutation = has_mutation(&request.query);
     let mut result = state.schema.execute(request).await;
+    if mutation {
+        // Subscribers here look again at once (other instances hear PostgreSQL's NOTIFY).
+        state.feed.notify();
+    }
     // Every error carries the request id, so that a report can be matched with the logs.
     for error in &mut result.errors {
         error

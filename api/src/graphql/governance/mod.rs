@@ -1,8 +1,10 @@
 //! Governance queries: who the caller is, and the audit trail.
 
 mod feed;
+mod subscription;
 
 pub use feed::{ChangeEvent, ChangeOperation, ChangePage, FeedQuery};
+pub use subscription::Subscription;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
