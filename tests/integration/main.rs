@@ -12,6 +12,7 @@ mod change_feed;
 mod common;
 mod competence_changes;
 mod competences;
+mod exports;
 mod http;
 mod identity;
 mod reference_import;

@@ -172,6 +172,11 @@ async fn visible(
 
 /// The position of the newest event readers may see now (where "from now on" starts).
 pub async fn head(db: &DatabaseConnection) -> AppResult<Option<Position>> {
+    head_in(db).await
+}
+
+/// [`head`] on any connection: inside a snapshot, the position that snapshot has seen all of.
+pub async fn head_in<C: sea_orm::ConnectionTrait>(db: &C) -> AppResult<Option<Position>> {
     use change_event::Column as C;
     let mut q = change_event::Entity::find();
     if db.get_database_backend() == DbBackend::Postgres {

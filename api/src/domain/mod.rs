@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod authz;
 pub mod codes;
 pub mod competences;
+pub mod export;
 pub mod feed;
 pub mod feed_signal;
 pub mod groupings;

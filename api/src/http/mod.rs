@@ -1,5 +1,7 @@
 //! The HTTP surface: `/graphql` (POST; GET serves GraphiQL to browsers and runs queries
-//! otherwise), `/healthz`, `/readyz`.
+//! otherwise), `/export/*`, `/healthz`, `/readyz`.
+
+mod export;
 
 use std::time::Duration;
 
@@ -36,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/export/{file}", get(export::export))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -80,6 +83,8 @@ fn unauthenticated(request_id: &str) -> Response {
 fn failure(error: &AppError, request_id: &str) -> Response {
     let status = match error {
         AppError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let body = serde_json::json!({

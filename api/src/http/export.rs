@@ -1,0 +1,208 @@
+//! `GET /export/{dataset}.{ndjson|csv}?at=YYYY-MM-DD`: a whole dataset streamed from one
+//! snapshot, page by page (constant memory), with the change-feed cursor of that snapshot in
+//! the `x-feed-cursor` header.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, Utc};
+use futures_util::stream;
+use serde_json::{Map, Value};
+
+use super::{authenticate, failure, request_id, unauthenticated};
+use crate::AppState;
+use crate::domain::export::{self, Dataset, Field, Ref, Row, Snapshot};
+use crate::error::AppError;
+use crate::graphql::ids::{self, NodeType};
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Ndjson,
+    Csv,
+}
+
+/// Query parameters.
+#[derive(Debug, serde::Deserialize)]
+pub struct ExportParams {
+    /// The date the export answers for (default today).
+    at: Option<String>,
+}
+
+fn id_of(r: Ref) -> String {
+    match r {
+        Ref::Organisation(id) => ids::encode(NodeType::Organisation, id).0,
+        Ref::Assignment(id) => ids::encode(NodeType::Assignment, id).0,
+    }
+}
+
+fn json_of(field: &Field) -> Value {
+    match field {
+        Field::Value(v) => v.clone(),
+        Field::Ref(r) => Value::String(id_of(*r)),
+        Field::Refs(list) => Value::Array(
+            list.iter()
+                .map(|&id| Value::String(id_of(Ref::Organisation(id))))
+                .collect(),
+        ),
+    }
+}
+
+fn csv_of(field: &Field) -> String {
+    match field {
+        Field::Value(Value::Null) => String::new(),
+        Field::Value(Value::String(s)) => s.clone(),
+        Field::Value(other) => other.to_string(),
+        Field::Ref(r) => id_of(*r),
+        Field::Refs(list) => list
+            .iter()
+            .map(|&id| id_of(Ref::Organisation(id)))
+            .collect::<Vec<_>>()
+            .join(";"),
+    }
+}
+
+fn encode(format: Format, columns: &[&str], rows: &[Row], header: bool) -> Bytes {
+    match format {
+        Format::Ndjson => {
+            let mut out = Vec::new();
+            for row in rows {
+                let object: Map<String, Value> = columns
+                    .iter()
+                    .zip(row)
+                    .map(|(c, f)| ((*c).to_owned(), json_of(f)))
+                    .collect();
+                out.extend(Value::Object(object).to_string().into_bytes());
+                out.push(b'\n');
+            }
+            Bytes::from(out)
+        }
+        Format::Csv => {
+            let mut writer = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(Vec::new());
+            if header {
+                let _ = writer.write_record(columns);
+            }
+            for row in rows {
+                let _ = writer.write_record(row.iter().map(csv_of));
+            }
+            Bytes::from(writer.into_inner().unwrap_or_default())
+        }
+    }
+}
+
+struct Reader {
+    snapshot: Option<Snapshot>,
+    dataset: Dataset,
+    format: Format,
+    at: NaiveDate,
+    after: i64,
+    header: bool,
+}
+
+impl Reader {
+    async fn next(mut self) -> Option<(Result<Bytes, std::io::Error>, Self)> {
+        let snapshot = self.snapshot.take()?;
+        let columns = self.dataset.columns();
+        if self.header && self.format == Format::Csv {
+            self.header = false;
+            let bytes = encode(self.format, columns, &[], true);
+            self.snapshot = Some(snapshot);
+            return Some((Ok(bytes), self));
+        }
+        match snapshot.page(self.dataset, self.at, self.after).await {
+            Ok((rows, _)) if rows.is_empty() => {
+                snapshot.close().await;
+                None
+            }
+            Ok((rows, last)) => {
+                self.after = last;
+                let bytes = encode(self.format, columns, &rows, false);
+                self.snapshot = Some(snapshot);
+                Some((Ok(bytes), self))
+            }
+            Err(e) => {
+                snapshot.close().await;
+                // The body is cut short: the client sees an incomplete transfer, not a
+                // truncated file that looks whole.
+                Some((Err(std::io::Error::other(e.to_string())), self))
+            }
+        }
+    }
+}
+
+/// The export handler.
+pub async fn export(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(params): Query<ExportParams>,
+    headers: HeaderMap,
+) -> Response {
+    let id = request_id();
+    match authenticate(&state, &headers).await {
+        Ok(_) => {}
+        Err(AppError::Unauthenticated) => return unauthenticated(&id),
+        Err(other) => return failure(&other, &id),
+    }
+    let (name, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
+    let format = match ext {
+        "ndjson" => Format::Ndjson,
+        "csv" => Format::Csv,
+        _ => {
+            return failure(
+                &AppError::NotFound(format!("no export `{file}`: use .ndjson or .csv")),
+                &id,
+            );
+        }
+    };
+    let Some(dataset) = Dataset::parse(name) else {
+        return failure(
+            &AppError::NotFound(format!(
+                "no export `{name}`: organisations, memberships, competences or assignments"
+            )),
+            &id,
+        );
+    };
+    let at = match params.at.as_deref() {
+        None => Utc::now().date_naive(),
+        Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(d) if text.len() == 10 => d,
+            _ => {
+                return failure(
+                    &AppError::bad_input("at", format!("`{text}` is not a date (YYYY-MM-DD)")),
+                    &id,
+                );
+            }
+        },
+    };
+    let snapshot = match export::open(&state.db).await {
+        Ok(s) => s,
+        Err(e) => return failure(&e, &id),
+    };
+    let cursor = snapshot.cursor.map(|p| p.cursor()).unwrap_or_default();
+    let reader = Reader {
+        snapshot: Some(snapshot),
+        dataset,
+        format,
+        at,
+        after: 0,
+        header: true,
+    };
+    let body = Body::from_stream(stream::unfold(reader, Reader::next));
+    let content_type = match format {
+        Format::Ndjson => "application/x-ndjson",
+        Format::Csv => "text/csv; charset=utf-8; header=present",
+    };
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&cursor) {
+        h.insert("x-feed-cursor", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        h.insert("x-request-id", v);
+    }
+    response
+}
