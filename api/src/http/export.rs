@@ -181,7 +181,7 @@ pub async fn export(
         Ok(s) => s,
         Err(e) => return failure(&e, &id),
     };
-    let cursor = snapshot.cursor.map(|p| p.cursor()).unwrap_or_default();
+    let cursor = snapshot.cursor.map(|p| p.cursor());
     let reader = Reader {
         snapshot: Some(snapshot),
         dataset,
@@ -198,7 +198,8 @@ pub async fn export(
     let mut response = (StatusCode::OK, body).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&cursor) {
+    // Absent when the feed is empty: follow it from its start.
+    if let Some(v) = cursor.and_then(|c| HeaderValue::from_str(&c).ok()) {
         h.insert("x-feed-cursor", v);
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
