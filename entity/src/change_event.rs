@@ -21,9 +21,6 @@ pub struct Model {
     pub organisation_id: Option<i64>,
     /// Organisation of the actor.
     pub actor_organisation_id: Option<i64>,
-    /// The writing transaction (PostgreSQL's transaction id; 0 on SQLite, whose writers are
-    /// serial): the feed is ordered by (txid, id).
-    pub txid: i64,
 }
 
 /// Relations of `change_event`.

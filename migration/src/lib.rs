@@ -8,6 +8,7 @@ mod m20261122_000001_registry;
 mod m20261122_000002_governance;
 mod m20261122_000003_competences;
 mod m20261122_000004_change_feed;
+mod m20261122_000005_feed_order;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_governance::Migration),
             Box::new(m20261122_000003_competences::Migration),
             Box::new(m20261122_000004_change_feed::Migration),
+            Box::new(m20261122_000005_feed_order::Migration),
         ]
     }
 }

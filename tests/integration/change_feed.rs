@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -33,6 +34,19 @@ async fn drain(
         if page["hasNextPage"] == false {
             return (events, cursor);
         }
+    }
+}
+
+/// The whole feed once it holds `n` events (on PostgreSQL an event shows once every older
+/// transaction of the cluster has ended).
+async fn settled(app: &TestApp, tok: Option<&str>, n: usize) -> (Vec<Value>, Option<String>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (events, end) = drain(app, tok, None).await;
+        if events.len() >= n || Instant::now() > deadline {
+            return (events, end);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -77,6 +91,7 @@ async fn concurrent_writers_are_read_exactly_once_from_any_cursor() {
     };
     // A reader follows the feed while the writers run.
     let read = async {
+        let mut deadline = None;
         let mut seen = Vec::new();
         let mut cursor = None;
         loop {
@@ -84,8 +99,16 @@ async fn concurrent_writers_are_read_exactly_once_from_any_cursor() {
             let (events, next) = drain(&app, None, cursor.clone()).await;
             seen.extend(events);
             cursor = next;
+            // On PostgreSQL an event shows once every older transaction of the cluster has
+            // ended (other tests create databases beside this one): ask again until all are
+            // in, or give up after 30 s.
             if finished {
-                return seen;
+                let deadline =
+                    *deadline.get_or_insert_with(|| Instant::now() + Duration::from_secs(30));
+                if seen.len() >= writers * each || Instant::now() > deadline {
+                    return seen;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             tokio::task::yield_now().await;
         }
@@ -150,11 +173,11 @@ async fn the_feed_filters_hides_what_the_caller_may_not_see_and_refuses_bad_argu
             "{r:#}"
         );
     }
+    let state = token("dgcl@i.fr", None, &["state"]);
+    let (all, end) = settled(&app, Some(&state), 2).await;
+    assert_eq!(all.len(), 2);
     let (public, _) = drain(&app, None, None).await;
     assert_eq!(public.len(), 1, "{public:#?}");
-    let state = token("dgcl@i.fr", None, &["state"]);
-    let (all, end) = drain(&app, Some(&state), None).await;
-    assert_eq!(all.len(), 2);
     assert_eq!(all[0]["operation"], "CREATED");
     // Nothing new: the same cursor comes back, with nothing after it.
     let (none, same) = drain(&app, Some(&state), end.clone()).await;
@@ -188,7 +211,7 @@ async fn the_feed_filters_hides_what_the_caller_may_not_see_and_refuses_bad_argu
 }
 
 mod live {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use axum::body::Body;
     use axum::http::{Request, header};
@@ -197,7 +220,7 @@ mod live {
     use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
     use tower::ServiceExt;
 
-    use super::{ADD, RENNES};
+    use super::{ADD, RENNES, settled};
     use crate::common::{TestApp, token};
 
     type Socket = tokio_tungstenite::WebSocketStream<
@@ -282,9 +305,12 @@ mod live {
         let app = TestApp::new().await;
         let rennes = rennes(&app).await;
         let addr = app.spawn_server().await;
-        let mut ws = subscribe(addr, None).await;
+        // Subscribe from a known position: "from now" would race with the first change.
+        add(&app.router, &rennes, "zero@rennes.fr").await;
+        let (_, start) = settled(&app, None, 1).await;
+        let mut ws = subscribe(addr, start.as_deref()).await;
         let first = add(&app.router, &rennes, "a@rennes.fr").await;
-        let got = event(&mut ws, 3).await;
+        let got = event(&mut ws, 30).await;
         assert_eq!(got["entityId"], first.as_str());
         assert_eq!(got["operation"], "CREATED");
         let cursor = got["cursor"].as_str().unwrap().to_owned();
@@ -297,10 +323,10 @@ mod live {
         }
         let mut ws = subscribe(addr, Some(&cursor)).await;
         for id in &missed {
-            assert_eq!(event(&mut ws, 3).await["entityId"], id.as_str());
+            assert_eq!(event(&mut ws, 30).await["entityId"], id.as_str());
         }
         let live = add(&app.router, &rennes, "c@rennes.fr").await;
-        assert_eq!(event(&mut ws, 3).await["entityId"], live.as_str());
+        assert_eq!(event(&mut ws, 30).await["entityId"], live.as_str());
     }
 
     #[tokio::test]
@@ -309,20 +335,26 @@ mod live {
         let rennes = rennes(&app).await;
         let other = app.second_instance().await;
         let addr = app.spawn_server().await;
-        let mut ws = subscribe(addr, None).await;
-        // Let the subscription reach its first wait.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let started = Instant::now();
+        add(&app.router, &rennes, "zero@rennes.fr").await;
+        let (_, start) = settled(&app, None, 1).await;
+        let mut ws = subscribe(addr, start.as_deref()).await;
+        // On PostgreSQL, the write's commit notifies every listener on the database.
+        let mut listener = if app.on_postgres() {
+            let pool = app.db.get_postgres_connection_pool();
+            let mut l = sea_orm::sqlx::postgres::PgListener::connect_with(pool)
+                .await
+                .unwrap();
+            l.listen("maillage_changes").await.unwrap();
+            Some(l)
+        } else {
+            None
+        };
         let id = add(&other, &rennes, "x@rennes.fr").await;
-        let got = event(&mut ws, 8).await;
-        assert_eq!(got["entityId"], id.as_str());
-        if app.on_postgres() {
-            // Woken by NOTIFY, well before the subscriber's own 5 s poll.
-            assert!(
-                started.elapsed() < Duration::from_secs(2),
-                "{:?}",
-                started.elapsed()
-            );
+        if let Some(l) = listener.as_mut() {
+            let heard = tokio::time::timeout(Duration::from_secs(2), l.recv()).await;
+            assert!(matches!(heard, Ok(Ok(_))), "NOTIFY at commit: {heard:?}");
         }
+        let got = event(&mut ws, 30).await;
+        assert_eq!(got["entityId"], id.as_str());
     }
 }

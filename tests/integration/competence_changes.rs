@@ -802,3 +802,67 @@ async fn concurrent_holders_of_one_commune_cannot_both_land() {
     assert_eq!((landed, conflicts), (1, 7), "{outcomes:#?}");
     assert_eq!(assignment::Entity::find().count(&app.db).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn amending_and_ending_take_an_editor_of_the_organisation() {
+    let app = TestApp::new().await;
+    let metro = id_of(&app, METRO).await;
+    let response = declare(
+        &app,
+        &token("e@metropole.fr", Some(METRO), &["editor"]),
+        json!({ "organisationId": metro, "competence": "C3035", "role": "LEAD",
+                "basis": "STATUTES", "validFrom": "2027-01-01" }),
+    )
+    .await;
+    let a = &response["data"]["declareCompetence"]["assignment"];
+    let amend = "mutation($i: AmendCompetenceAssignmentInput!) { amendCompetenceAssignment(input: $i) { assignment { version } } }";
+    let end = "mutation($i: EndCompetenceAssignmentInput!) { endCompetenceAssignment(input: $i) { assignment { version } } }";
+    let before = rows(&app).await;
+    for (who, tok, code) in [
+        ("anonymous", None, "UNAUTHENTICATED"),
+        (
+            "editor of another",
+            Some(token("e@brest.fr", Some(BREST), &["editor"])),
+            "FORBIDDEN",
+        ),
+        (
+            "partner",
+            Some(token("app@p.fr", Some(METRO), &["partner"])),
+            "FORBIDDEN",
+        ),
+        (
+            "state",
+            Some(token("dgcl@i.fr", None, &["state"])),
+            "FORBIDDEN",
+        ),
+    ] {
+        let (_, r) = app
+            .graphql_as(
+                tok.as_deref(),
+                amend,
+                json!({ "i": { "id": a["id"], "version": a["version"], "validTo": "2030-01-01" } }),
+            )
+            .await;
+        assert_eq!(error_code(&r), code, "amend by {who}");
+        let (_, r) = app
+            .graphql_as(
+                tok.as_deref(),
+                end,
+                json!({ "i": { "id": a["id"], "version": a["version"], "endDate": "2030-01-01" } }),
+            )
+            .await;
+        assert_eq!(error_code(&r), code, "end by {who}");
+    }
+    assert_eq!(rows(&app).await, before, "refused changes change nothing");
+    let (_, r) = app
+        .graphql_as(
+            Some(&token("a@metropole.fr", Some(METRO), &["admin"])),
+            amend,
+            json!({ "i": { "id": a["id"], "version": a["version"], "validTo": "2030-01-01" } }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["amendCompetenceAssignment"]["assignment"]["version"], 2,
+        "{r:#}"
+    );
+}

@@ -88,6 +88,8 @@ pub async fn record<C: ConnectionTrait>(
     })
     .exec_without_returning(txn)
     .await?;
+    // Re-entrant within the transaction: only the first call waits.
+    super::feed_signal::order_events(txn).await?;
     change_event::Entity::insert(change_event::ActiveModel {
         at: Set(now),
         entity_type: Set(change.entity_type.to_owned()),

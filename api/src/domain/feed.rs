@@ -1,18 +1,14 @@
 //! The change feed: every change event in a total order clients resume from without gaps.
 //!
-//! Events are ordered by (writing transaction, event id). On PostgreSQL, transactions commit
-//! in any order: a reader only returns events of transactions older than every transaction
-//! still running (the snapshot's `xmin`), so an event that commits late can never fall behind
-//! a cursor already handed out. On SQLite writers are serial and the event id is the order.
+//! Events are ordered by id, and ids are assigned in commit order: on PostgreSQL every writer
+//! takes one transaction-scoped lock before its first event and keeps it until it commits
+//! (`feed_signal::order_events`), so an event can never commit behind a cursor already handed
+//! out; SQLite's writers are serial.
 
 use std::collections::HashMap;
 
 use entity::{change_event, contact_point};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use super::authz;
@@ -26,8 +22,6 @@ pub const ENTITY_TYPES: [&str; 4] = ["Organisation", "ContactPoint", "Assignment
 /// A position in the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Position {
-    /// Writing transaction.
-    pub t: i64,
     /// Event id.
     pub e: i64,
 }
@@ -35,10 +29,7 @@ pub struct Position {
 impl Position {
     /// The position of an event.
     pub fn of(event: &change_event::Model) -> Self {
-        Self {
-            t: event.txid,
-            e: event.id,
-        }
+        Self { e: event.id }
     }
 
     /// The opaque cursor of this position.
@@ -95,16 +86,7 @@ pub async fn read(
     use change_event::Column as C;
     let mut q = change_event::Entity::find();
     if let Some(p) = after {
-        q = q.filter(
-            Condition::any()
-                .add(C::Txid.gt(p.t))
-                .add(Condition::all().add(C::Txid.eq(p.t)).add(C::Id.gt(p.e))),
-        );
-    }
-    if db.get_database_backend() == DbBackend::Postgres {
-        q = q.filter(Expr::col(C::Txid).lt(Expr::cust(
-            "(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint",
-        )));
+        q = q.filter(C::Id.gt(p.e));
     }
     if !filter.entity_types.is_empty() {
         q = q.filter(C::EntityType.is_in(filter.entity_types.clone()));
@@ -113,7 +95,6 @@ pub async fn read(
         q = q.filter(C::OrganisationId.eq(o));
     }
     let mut rows = q
-        .order_by_asc(C::Txid)
         .order_by_asc(C::Id)
         .limit(first as u64 + 1)
         .all(db)
@@ -175,16 +156,10 @@ pub async fn head(db: &DatabaseConnection) -> AppResult<Option<Position>> {
     head_in(db).await
 }
 
-/// [`head`] on any connection: inside a snapshot, the position that snapshot has seen all of.
+/// [`head`] on any connection: inside a snapshot, the newest event that snapshot holds.
 pub async fn head_in<C: sea_orm::ConnectionTrait>(db: &C) -> AppResult<Option<Position>> {
     use change_event::Column as C;
-    let mut q = change_event::Entity::find();
-    if db.get_database_backend() == DbBackend::Postgres {
-        q = q.filter(Expr::col(C::Txid).lt(Expr::cust(
-            "(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint",
-        )));
-    }
-    Ok(q.order_by_desc(C::Txid)
+    Ok(change_event::Entity::find()
         .order_by_desc(C::Id)
         .limit(1)
         .one(db)

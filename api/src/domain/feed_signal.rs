@@ -72,6 +72,23 @@ impl FeedSignal {
     }
 }
 
+/// Key of the transaction-scoped advisory lock that orders change events.
+const FEED_LOCK: i64 = 0x6d61_696c_6c61_6765;
+
+/// Before a write transaction's first change event on PostgreSQL: takes the feed lock, held
+/// until commit, so that event ids are assigned in commit order (a reader that sees an event
+/// sees every earlier one). SQLite's write transactions are serial already.
+pub async fn order_events<C: ConnectionTrait>(txn: &C) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_advisory_xact_lock({FEED_LOCK})"),
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Inside a write transaction on PostgreSQL: wakes the listeners of every instance when (and
 /// only if) it commits.
 pub async fn notify_on_commit<C: ConnectionTrait>(txn: &C) -> Result<(), DbErr> {
