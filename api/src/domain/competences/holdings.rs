@@ -444,10 +444,16 @@ pub async fn holders<C: ConnectionTrait>(
                     .all(db)
                     .await?;
                 for o in rows {
-                    let rule = catalogue
-                        .baseline(i, o.kind)
-                        .chain(catalogue.defaults(i).iter())
-                        .find(|r| r.roles.contains(&CompetenceRole::Holder));
+                    // The rule of this layer that names this organisation's kind or level.
+                    let level = level_of(&o).map(Beneficiary::Level);
+                    let rule = if rank == 1 {
+                        catalogue.baseline(i, o.kind).next()
+                    } else {
+                        catalogue.defaults(i).iter().find(|r| {
+                            Some(r.beneficiary) == level
+                                && r.roles.contains(&CompetenceRole::Holder)
+                        })
+                    };
                     if let Some(rule) = rule {
                         holders.push(Holder {
                             responsibility: presumption(i, &o, rule, CompetenceRole::Holder),

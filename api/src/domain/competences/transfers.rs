@@ -83,23 +83,30 @@ pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<Tr
         .collect())
 }
 
-/// The transfers organisation `org` is a party to, newest first.
+/// The transfers organisation `org` is a party to, oldest first, with their consents.
 pub async fn of_organisation(db: &DatabaseConnection, org: i64) -> AppResult<Vec<Transfer>> {
-    let ids: Vec<i64> = transfer::Entity::find()
+    let rows = transfer::Entity::find()
         .filter(
             sea_orm::Condition::any()
                 .add(transfer::Column::FromId.eq(org))
                 .add(transfer::Column::ToId.eq(org)),
         )
-        .order_by_desc(transfer::Column::Id)
+        .order_by_asc(transfer::Column::Id)
         .all(db)
-        .await?
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    let consents = consent::of(db, Subject::Transfer, &ids).await?;
+    Ok(rows
         .into_iter()
-        .map(|t| t.id)
-        .collect();
-    let mut out = by_ids(db, &ids).await?;
-    out.reverse();
-    Ok(out)
+        .map(|model| Transfer {
+            consents: consents
+                .iter()
+                .filter(|c| c.subject_id == model.id)
+                .cloned()
+                .collect(),
+            model,
+        })
+        .collect())
 }
 
 async fn one<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Transfer> {
