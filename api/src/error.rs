@@ -18,9 +18,13 @@ pub enum AppError {
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
-    /// A concurrent or duplicate write.
+    /// A concurrent or duplicate write, or a limit (capacity) already taken.
     #[error("{0}")]
     Conflict(String),
+    /// The thing is not in a state that allows this (signing a draft, approving a
+    /// cancelled reservation…).
+    #[error("{0}")]
+    IllegalTransition(String),
     /// A credential was presented but is not valid.
     #[error("invalid credentials")]
     Unauthenticated,
@@ -50,6 +54,7 @@ impl AppError {
             Self::BadUserInput { .. } => "BAD_USER_INPUT",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
+            Self::IllegalTransition(_) => "ILLEGAL_TRANSITION",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",

@@ -2,6 +2,11 @@
 //!
 //! Entities hold data only; the rules live in `api::domain`.
 
+pub mod agreement;
+pub mod agreement_competence;
+pub mod agreement_document;
+pub mod agreement_party;
+pub mod agreement_resource;
 pub mod assignment;
 pub mod assignment_scope;
 pub mod audit_record;
@@ -15,11 +20,19 @@ pub mod legal_rule;
 pub mod membership;
 pub mod organisation;
 pub mod reference_dataset;
+pub mod reservation;
+pub mod resource;
+pub mod resource_coverage;
+pub mod resource_values;
 pub mod succession;
 pub mod transfer;
 pub mod values;
 
 pub use competence_values::{
     AssignmentBasis, CompetenceRole, ConsentDecision, RuleLayer, TransferStatus,
+};
+pub use resource_values::{
+    AgreementKind, AgreementStatus, BookingPolicy, CostModel, CoverageScope, PartyRole,
+    ReservationStatus, ResourceKind, ResourceStatus,
 };
 pub use values::{ContactKind, MembershipKind, OrganisationKind, SuccessionKind, Visibility};

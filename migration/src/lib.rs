@@ -9,6 +9,7 @@ mod m20261122_000002_governance;
 mod m20261122_000003_competences;
 mod m20261122_000004_change_feed;
 mod m20261122_000005_feed_order;
+mod m20261122_000006_resources_agreements;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_competences::Migration),
             Box::new(m20261122_000004_change_feed::Migration),
             Box::new(m20261122_000005_feed_order::Migration),
+            Box::new(m20261122_000006_resources_agreements::Migration),
         ]
     }
 }

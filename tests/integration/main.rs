@@ -18,4 +18,5 @@ mod identity;
 mod reference_import;
 mod registry_lists;
 mod registry_lookup;
+mod resources;
 mod schema;

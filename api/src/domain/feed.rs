@@ -17,7 +17,15 @@ use crate::auth::{Actor, Role};
 use crate::error::{AppError, AppResult};
 
 /// The entity types the feed carries.
-pub const ENTITY_TYPES: [&str; 4] = ["Organisation", "ContactPoint", "Assignment", "Transfer"];
+pub const ENTITY_TYPES: [&str; 7] = [
+    "Organisation",
+    "ContactPoint",
+    "Assignment",
+    "Transfer",
+    "Resource",
+    "Reservation",
+    "Agreement",
+];
 
 /// A position in the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -110,43 +118,75 @@ pub async fn read(
     })
 }
 
-/// Drops the events about contact points the actor may not see (restricted or partner-only);
-/// a removed one's events are shown to those who could read it whatever its visibility.
+/// Drops the events about what the actor may not see: restricted or partner-only contact
+/// points and resources, other organisations' reservations, agreements still in draft
+/// between other parties. A removed entity's events are shown to its owner's staff and the
+/// State only.
 async fn visible(
     db: &DatabaseConnection,
     actor: &Actor,
     rows: Vec<change_event::Model>,
 ) -> AppResult<Vec<change_event::Model>> {
-    let ids: Vec<i64> = rows
-        .iter()
-        .filter(|e| e.entity_type == "ContactPoint")
-        .map(|e| e.entity_id)
-        .collect();
-    if ids.is_empty() {
+    if actor.has(Role::State) || actor.has(Role::Superadmin) {
         return Ok(rows);
     }
-    let points: HashMap<i64, contact_point::Model> = contact_point::Entity::find()
-        .filter(contact_point::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let privileged = |owner: Option<i64>| {
-        actor.has(Role::State)
-            || actor.has(Role::Superadmin)
-            || owner.is_some_and(|o| actor.acts_for(o, &[Role::Editor, Role::Admin]))
+    let ids_of = |kind: &str| -> Vec<i64> {
+        rows.iter()
+            .filter(|e| e.entity_type == kind)
+            .map(|e| e.entity_id)
+            .collect()
     };
+    let (points, resources, reservations, agreements) = (
+        ids_of("ContactPoint"),
+        ids_of("Resource"),
+        ids_of("Reservation"),
+        ids_of("Agreement"),
+    );
+    let mut allowed: HashMap<(&str, i64), bool> = HashMap::new();
+    if !points.is_empty() {
+        for c in contact_point::Entity::find()
+            .filter(contact_point::Column::Id.is_in(points))
+            .all(db)
+            .await?
+        {
+            let ok = authz::can_see(actor, c.visibility, c.organisation_id);
+            allowed.insert(("ContactPoint", c.id), ok);
+        }
+    }
+    if !resources.is_empty() {
+        for r in super::resources::by_ids(db, &resources).await? {
+            let ok = authz::can_see(actor, r.model.visibility, r.model.owner_id);
+            allowed.insert(("Resource", r.model.id), ok);
+        }
+    }
+    if !reservations.is_empty() {
+        // The event's organisation is the resource's owner.
+        let owners: HashMap<i64, Option<i64>> = rows
+            .iter()
+            .filter(|e| e.entity_type == "Reservation")
+            .map(|e| (e.entity_id, e.organisation_id))
+            .collect();
+        for r in super::resources::reservations::by_ids(db, &reservations).await? {
+            let owner = owners.get(&r.id).copied().flatten().unwrap_or_default();
+            let ok = super::resources::reservations::can_see(actor, owner, r.requester_id);
+            allowed.insert(("Reservation", r.id), ok);
+        }
+    }
+    if !agreements.is_empty() {
+        for a in super::agreements::by_ids(db, &agreements).await? {
+            allowed.insert(("Agreement", a.model.id), a.visible_to(actor));
+        }
+    }
+    let staff =
+        |owner: Option<i64>| owner.is_some_and(|o| actor.acts_for(o, &[Role::Editor, Role::Admin]));
     Ok(rows
         .into_iter()
-        .filter(|e| {
-            if e.entity_type != "ContactPoint" {
-                return true;
-            }
-            match points.get(&e.entity_id) {
-                Some(c) => authz::can_see(actor, c.visibility, c.organisation_id),
-                None => privileged(e.organisation_id),
-            }
+        .filter(|e| match e.entity_type.as_str() {
+            kind @ ("ContactPoint" | "Resource" | "Reservation" | "Agreement") => allowed
+                .get(&(kind, e.entity_id))
+                .copied()
+                .unwrap_or_else(|| staff(e.organisation_id)),
+            _ => true,
         })
         .collect())
 }

@@ -1,10 +1,12 @@
 //! Domain services: the rules, queries and transactions of each area, free of GraphQL types.
 
+pub mod agreements;
 pub mod audit;
 pub mod audit_log;
 pub mod authz;
 pub mod codes;
 pub mod competences;
+pub mod consent;
 pub mod export;
 pub mod feed;
 pub mod feed_signal;
@@ -14,6 +16,8 @@ pub mod pagination;
 pub mod partners;
 pub mod profile;
 pub mod registry;
+pub mod resources;
+pub mod territory;
 pub mod text;
 
 use chrono::NaiveDate;

@@ -96,6 +96,17 @@ impl<L: BatchLoad> Batcher<L> {
         Ok(values.get(&key).cloned())
     }
 
+    /// The values of `keys` (those that have one), loaded in one batch.
+    pub async fn load_many(&self, keys: Vec<L::Key>) -> AppResult<HashMap<L::Key, L::Value>> {
+        let values =
+            futures_util::future::try_join_all(keys.iter().cloned().map(|k| self.load(k))).await?;
+        Ok(keys
+            .into_iter()
+            .zip(values)
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect())
+    }
+
     async fn lead(&self) -> Outcome<L::Key, L::Value> {
         tokio::task::yield_now().await;
         let OpenBatch { keys, done } = {

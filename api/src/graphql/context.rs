@@ -54,3 +54,16 @@ pub fn before_data(ctx: &Context<'_>, at: NaiveDate) -> Result<bool> {
 pub fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor> {
     Ok(&request(ctx)?.actor)
 }
+
+/// An organisation by internal id, through the request's loader, answering as of `at`.
+pub async fn organisation(
+    ctx: &Context<'_>,
+    id: i64,
+    at: NaiveDate,
+) -> Result<Option<super::registry::Organisation>> {
+    Ok(loaders(ctx)?
+        .organisations
+        .load(id)
+        .await?
+        .map(|o| super::registry::Organisation::new(o, at)))
+}

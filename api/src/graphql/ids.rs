@@ -19,6 +19,12 @@ pub enum NodeType {
     Assignment,
     /// A competence transfer.
     Transfer,
+    /// A shared resource.
+    Resource,
+    /// A reservation of a resource.
+    Reservation,
+    /// An agreement between organisations.
+    Agreement,
 }
 
 impl NodeType {
@@ -29,6 +35,9 @@ impl NodeType {
             NodeType::AuditRecord => "AuditRecord",
             NodeType::Assignment => "Assignment",
             NodeType::Transfer => "Transfer",
+            NodeType::Resource => "Resource",
+            NodeType::Reservation => "Reservation",
+            NodeType::Agreement => "Agreement",
         }
     }
 }
@@ -51,6 +60,9 @@ pub fn decode(argument: &str, id: &str) -> AppResult<(NodeType, i64)> {
         "AuditRecord" => Ok((NodeType::AuditRecord, n)),
         "Assignment" => Ok((NodeType::Assignment, n)),
         "Transfer" => Ok((NodeType::Transfer, n)),
+        "Resource" => Ok((NodeType::Resource, n)),
+        "Reservation" => Ok((NodeType::Reservation, n)),
+        "Agreement" => Ok((NodeType::Agreement, n)),
         _ => Err(bad()),
     }
 }

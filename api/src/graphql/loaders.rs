@@ -3,15 +3,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
-use entity::{OrganisationKind, contact_point, succession};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{OrganisationKind, contact_point, reservation, succession};
 use futures_util::future::{BoxFuture, FutureExt};
 use sea_orm::DatabaseConnection;
 
 use super::batch::{BatchLoad, Batcher};
+use crate::domain::agreements;
 use crate::domain::competences::{Catalogue, Responsibility, assignments, holdings, transfers};
 use crate::domain::profile;
 use crate::domain::registry::{self, Direction, MembershipWith, Organisation};
+use crate::domain::resources::availability::free_capacity;
+use crate::domain::resources::reservations::{self, Side};
+use crate::domain::resources::{self, Period};
 use crate::error::AppResult;
 
 /// Organisations by id.
@@ -235,6 +239,174 @@ impl BatchLoad for TransfersById {
     }
 }
 
+/// Shared resources by id, with their coverage (visibility is the resolver's to apply).
+pub struct ResourcesById(DatabaseConnection);
+
+impl BatchLoad for ResourcesById {
+    type Key = i64;
+    type Value = resources::Resource;
+    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
+        let db = self.0.clone();
+        async move {
+            Ok(resources::by_ids(&db, &keys)
+                .await?
+                .into_iter()
+                .map(|r| (r.model.id, r))
+                .collect())
+        }
+        .boxed()
+    }
+}
+
+/// Reservations by id (visibility is the resolver's to apply).
+pub struct ReservationsById(DatabaseConnection);
+
+impl BatchLoad for ReservationsById {
+    type Key = i64;
+    type Value = reservation::Model;
+    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
+        let db = self.0.clone();
+        async move {
+            Ok(reservations::by_ids(&db, &keys)
+                .await?
+                .into_iter()
+                .map(|r| (r.id, r))
+                .collect())
+        }
+        .boxed()
+    }
+}
+
+/// Agreements by id, with parties, links, documents and consents.
+pub struct AgreementsById(DatabaseConnection);
+
+impl BatchLoad for AgreementsById {
+    type Key = i64;
+    type Value = agreements::Agreement;
+    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
+        let db = self.0.clone();
+        async move {
+            Ok(agreements::by_ids(&db, &keys)
+                .await?
+                .into_iter()
+                .map(|a| (a.model.id, a))
+                .collect())
+        }
+        .boxed()
+    }
+}
+
+/// The free capacity of resources over periods.
+pub struct FreeCapacity(DatabaseConnection);
+
+impl BatchLoad for FreeCapacity {
+    type Key = (i64, DateTime<Utc>, DateTime<Utc>);
+    type Value = i64;
+    fn load(
+        &self,
+        keys: Vec<Self::Key>,
+    ) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>> {
+        let db = self.0.clone();
+        async move {
+            let mut by_period: HashMap<(DateTime<Utc>, DateTime<Utc>), Vec<i64>> = HashMap::new();
+            for (id, from, to) in &keys {
+                by_period.entry((*from, *to)).or_default().push(*id);
+            }
+            let mut out = HashMap::new();
+            for ((from, to), ids) in by_period {
+                let rows: Vec<_> = resources::by_ids(&db, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.model)
+                    .collect();
+                let free = free_capacity(&db, &rows, Period { from, to }).await?;
+                out.extend(free.into_iter().map(|(id, f)| ((id, from, to), f)));
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+}
+
+/// The resources organisations own, oldest first.
+pub struct ResourcesOf(DatabaseConnection);
+
+impl BatchLoad for ResourcesOf {
+    type Key = i64;
+    type Value = Vec<resources::Resource>;
+    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
+        let db = self.0.clone();
+        async move { resources::of_owners(&db, &keys).await }.boxed()
+    }
+}
+
+/// The reservations of organisations, as owner of the resource or as requester, newest
+/// first.
+pub struct ReservationsOf(DatabaseConnection);
+
+impl BatchLoad for ReservationsOf {
+    type Key = (i64, Side);
+    type Value = Vec<reservation::Model>;
+    fn load(
+        &self,
+        keys: Vec<Self::Key>,
+    ) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>> {
+        let db = self.0.clone();
+        async move {
+            let mut out = HashMap::new();
+            for side in [Side::Owner, Side::Requester] {
+                let orgs: Vec<i64> = keys
+                    .iter()
+                    .filter(|(_, s)| *s == side)
+                    .map(|(o, _)| *o)
+                    .collect();
+                if orgs.is_empty() {
+                    continue;
+                }
+                let mut found = reservations::of_organisations(&db, &orgs, side).await?;
+                for org in orgs {
+                    out.insert((org, side), found.remove(&org).unwrap_or_default());
+                }
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+}
+
+/// The agreements organisations are party to, oldest first.
+pub struct AgreementsOf(DatabaseConnection);
+
+impl BatchLoad for AgreementsOf {
+    type Key = i64;
+    type Value = Vec<agreements::Agreement>;
+    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
+        let db = self.0.clone();
+        async move {
+            let ids = agreements::ids_of_parties(&db, &keys).await?;
+            let mut all: Vec<i64> = ids.values().flatten().copied().collect();
+            all.sort_unstable();
+            all.dedup();
+            let found: HashMap<i64, agreements::Agreement> = agreements::by_ids(&db, &all)
+                .await?
+                .into_iter()
+                .map(|a| (a.model.id, a))
+                .collect();
+            Ok(keys
+                .into_iter()
+                .map(|org| {
+                    let list = ids
+                        .get(&org)
+                        .map(|l| l.iter().filter_map(|id| found.get(id).cloned()).collect())
+                        .unwrap_or_default();
+                    (org, list)
+                })
+                .collect())
+        }
+        .boxed()
+    }
+}
+
 /// Every loader of one request.
 pub struct Loaders {
     /// Organisations by id.
@@ -255,6 +427,20 @@ pub struct Loaders {
     pub assignments: Batcher<AssignmentsById>,
     /// Competence transfers.
     pub transfers: Batcher<TransfersById>,
+    /// Shared resources.
+    pub resources: Batcher<ResourcesById>,
+    /// Reservations.
+    pub reservations: Batcher<ReservationsById>,
+    /// Agreements.
+    pub agreements: Batcher<AgreementsById>,
+    /// Free capacity over periods.
+    pub free_capacity: Batcher<FreeCapacity>,
+    /// Resources of owners.
+    pub resources_of: Batcher<ResourcesOf>,
+    /// Reservations of organisations.
+    pub reservations_of: Batcher<ReservationsOf>,
+    /// Agreements of parties.
+    pub agreements_of: Batcher<AgreementsOf>,
 }
 
 impl Loaders {
@@ -270,6 +456,13 @@ impl Loaders {
             competences: Batcher::new(CompetencesOf(db.clone(), catalogue.clone())),
             assignments: Batcher::new(AssignmentsById(db.clone())),
             transfers: Batcher::new(TransfersById(db.clone())),
+            resources: Batcher::new(ResourcesById(db.clone())),
+            reservations: Batcher::new(ReservationsById(db.clone())),
+            agreements: Batcher::new(AgreementsById(db.clone())),
+            free_capacity: Batcher::new(FreeCapacity(db.clone())),
+            resources_of: Batcher::new(ResourcesOf(db.clone())),
+            reservations_of: Batcher::new(ReservationsOf(db.clone())),
+            agreements_of: Batcher::new(AgreementsOf(db.clone())),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The GraphQL schema: one module per area, merged into one `Query`.
 
+pub mod agreements;
 pub mod batch;
 pub mod competences;
 pub mod context;
@@ -9,6 +10,7 @@ pub mod loaders;
 pub mod parse_cache;
 pub mod payload;
 pub mod registry;
+pub mod resources;
 pub mod scalars;
 
 use async_graphql::{MergedObject, Schema};
@@ -22,11 +24,17 @@ pub struct Query(
     competences::CompetenceQuery,
     governance::GovernanceQuery,
     governance::FeedQuery,
+    resources::ResourceQuery,
 );
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(registry::RegistryMutation, competences::CompetenceMutation);
+pub struct Mutation(
+    registry::RegistryMutation,
+    competences::CompetenceMutation,
+    resources::ResourceMutation,
+    agreements::AgreementMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, governance::Subscription>;

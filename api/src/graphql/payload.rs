@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 pub struct UserError {
     /// The input field at fault (e.g. `input.siren`), when there is one.
     pub field: Option<String>,
-    /// Stable code: `BAD_USER_INPUT`, `CONFLICT`, `NOT_FOUND`.
+    /// Stable code: `BAD_USER_INPUT`, `CONFLICT`, `ILLEGAL_TRANSITION`, `NOT_FOUND`.
     pub code: String,
     /// What is wrong, for a person.
     pub message: String,
@@ -22,7 +22,10 @@ pub fn split<T>(outcome: AppResult<T>) -> async_graphql::Result<(Option<T>, Vec<
     match outcome {
         Ok(v) => Ok((Some(v), Vec::new())),
         Err(
-            e @ (AppError::BadUserInput { .. } | AppError::Conflict(_) | AppError::NotFound(_)),
+            e @ (AppError::BadUserInput { .. }
+            | AppError::Conflict(_)
+            | AppError::IllegalTransition(_)
+            | AppError::NotFound(_)),
         ) => {
             let field = match &e {
                 AppError::BadUserInput { field, .. } => field.clone(),

@@ -15,8 +15,8 @@ use sea_orm::{
 use serde_json::json;
 
 use super::catalogue::Catalogue;
-use super::coverage::{communes_of, groups_of};
 use crate::domain::audit::{self, Change, Operation, WriteContext};
+use crate::domain::territory::{communes_of, groups_of};
 use crate::domain::{authz, codes, valid_at};
 use crate::error::{AppError, AppResult};
 
@@ -82,7 +82,7 @@ fn snapshot(a: &assignment::Model, scope: &[i64]) -> serde_json::Value {
         "organisationId": a.organisation_id, "competence": a.competence_code, "role": a.role,
         "basis": a.basis, "wholeTerritory": a.whole_territory, "scope": scope,
         "validFrom": a.valid_from, "validTo": a.valid_to, "legalReference": a.legal_reference,
-        "transferId": a.transfer_id, "version": a.version,
+        "transferId": a.transfer_id, "agreementId": a.agreement_id, "version": a.version,
     })
 }
 
@@ -275,6 +275,15 @@ async fn lock_competence<C: ConnectionTrait>(txn: &C, code: &str) -> AppResult<(
     Ok(())
 }
 
+/// Where an assignment comes from, beyond the organisation's own declaration.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Origin {
+    /// The transfer that created it.
+    pub transfer_id: Option<i64>,
+    /// The agreement that yields it.
+    pub agreement_id: Option<i64>,
+}
+
 /// Inserts a checked assignment and its scope, audited; returns it.
 pub(crate) async fn insert<C: ConnectionTrait>(
     txn: &C,
@@ -283,7 +292,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     checked: &Checked,
     basis: AssignmentBasis,
     legal_reference: Option<String>,
-    transfer_id: Option<i64>,
+    origin: Origin,
 ) -> AppResult<Assignment> {
     let now = Utc::now();
     let model = assignment::Entity::insert(assignment::ActiveModel {
@@ -295,7 +304,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         valid_from: Set(Some(checked.valid_from)),
         valid_to: Set(checked.valid_to),
         legal_reference: Set(legal_reference),
-        transfer_id: Set(transfer_id),
+        transfer_id: Set(origin.transfer_id),
+        agreement_id: Set(origin.agreement_id),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -398,7 +408,7 @@ pub async fn declare(
         &checked,
         new.basis,
         legal_reference,
-        None,
+        Origin::default(),
     )
     .await?;
     txn.commit().await?;

@@ -4,8 +4,6 @@
 pub mod assignments;
 pub mod catalogue;
 pub mod chains;
-pub mod consent;
-mod coverage;
 pub mod holdings;
 pub mod resolve;
 pub mod transfers;

@@ -12,14 +12,14 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::assignments::{self, Checked};
+use super::assignments::{self, Checked, Origin};
 use super::catalogue::Catalogue;
-use super::consent::{self, Subject, Tally};
-use super::coverage::{communes_of, groups_of};
 use super::holdings;
 use crate::auth::Role;
 use crate::domain::audit::{self, Change, Operation, WriteContext};
+use crate::domain::consent::{self, Subject, Tally};
 use crate::domain::registry;
+use crate::domain::territory::{communes_of, groups_of};
 use crate::domain::{authz, codes, valid_at};
 use crate::error::{AppError, AppResult};
 
@@ -464,7 +464,10 @@ async fn complete<C: ConnectionTrait>(
                     &checked,
                     a.model.basis,
                     a.model.legal_reference.clone(),
-                    a.model.transfer_id,
+                    Origin {
+                        transfer_id: a.model.transfer_id,
+                        agreement_id: a.model.agreement_id,
+                    },
                 )
                 .await?;
             }
@@ -492,7 +495,10 @@ async fn complete<C: ConnectionTrait>(
             &checked,
             AssignmentBasis::Transfer,
             t.legal_reference.clone(),
-            Some(t.id),
+            Origin {
+                transfer_id: Some(t.id),
+                agreement_id: None,
+            },
         )
         .await?;
     }

@@ -6,7 +6,7 @@ use entity::consent;
 
 use super::enums::{AssignmentBasis, CompetenceRole, ConsentDecision, TransferStatus};
 use crate::domain::competences::{assignments, transfers};
-use crate::graphql::context::loaders;
+use crate::graphql::context::{loaders, organisation};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
 use crate::graphql::scalars::Date;
@@ -23,14 +23,6 @@ impl Assignment {
     pub fn new(inner: assignments::Assignment, at: NaiveDate) -> Self {
         Self { inner, at }
     }
-}
-
-async fn organisation(ctx: &Context<'_>, id: i64, at: NaiveDate) -> Result<Option<Organisation>> {
-    Ok(loaders(ctx)?
-        .organisations
-        .load(id)
-        .await?
-        .map(|o| Organisation::new(o, at)))
 }
 
 /// A competence an organisation declares it exercises.

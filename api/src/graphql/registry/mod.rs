@@ -14,6 +14,7 @@ pub use connection::{MembershipConnection, OrganisationConnection, OrganisationL
 pub use contact_point::ContactPoint;
 pub use enums::{
     MembershipKind, OrderDirection, OrganisationKind, OrganisationOrderField, SuccessionKind,
+    Visibility,
 };
 pub use membership::Membership;
 pub use mutations::RegistryMutation;
@@ -25,9 +26,11 @@ use crate::domain::registry::{
 };
 use crate::domain::{authz, profile};
 use crate::error::AppError;
+use crate::graphql::agreements::{self, Agreement};
 use crate::graphql::competences::{Assignment, Transfer};
 use crate::graphql::context::{actor, before_data, loaders, request, state};
 use crate::graphql::ids::{self, NodeType};
+use crate::graphql::resources::{Reservation, Resource};
 use crate::graphql::scalars::Date;
 
 /// An object with a global ID.
@@ -42,6 +45,12 @@ pub enum Node {
     Assignment(Assignment),
     /// A competence transfer.
     Transfer(Transfer),
+    /// A shared resource.
+    Resource(Resource),
+    /// A reservation of a resource.
+    Reservation(Reservation),
+    /// An agreement between organisations.
+    Agreement(Agreement),
 }
 
 /// Which organisations a list returns.
@@ -104,6 +113,33 @@ pub(crate) async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Re
             .load(n)
             .await?
             .map(|t| Node::Transfer(Transfer::new(t, today)))),
+        NodeType::Resource => {
+            let actor = actor(ctx)?;
+            Ok(loaders(ctx)?
+                .resources
+                .load(n)
+                .await?
+                .filter(|r| authz::can_see(actor, r.model.visibility, r.model.owner_id))
+                .map(|r| Node::Resource(Resource::new(r, today))))
+        }
+        NodeType::Reservation => {
+            let actor = actor(ctx)?;
+            let Some(r) = loaders(ctx)?.reservations.load(n).await? else {
+                return Ok(None);
+            };
+            let owner = loaders(ctx)?
+                .resources
+                .load(r.resource_id)
+                .await?
+                .map(|res| res.model.owner_id);
+            let visible = owner.is_some_and(|o| {
+                crate::domain::resources::reservations::can_see(actor, o, r.requester_id)
+            });
+            Ok(visible.then(|| Node::Reservation(Reservation::new(r, today))))
+        }
+        NodeType::Agreement => Ok(agreements::load(ctx, Some(n), today)
+            .await?
+            .map(Node::Agreement)),
     }
 }
 

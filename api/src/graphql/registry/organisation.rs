@@ -9,9 +9,11 @@ use super::enums::OrganisationKind;
 use super::membership::Membership;
 use crate::domain::authz;
 use crate::domain::registry::{Direction, Organisation as Row};
+use crate::graphql::agreements::{self, Agreement, AgreementStatus};
 use crate::graphql::competences::Responsibility;
 use crate::graphql::context::{actor, before_data, loaders, state};
 use crate::graphql::ids::{self, NodeType};
+use crate::graphql::resources::{self, Reservation, ReservationSide, ReservationStatus, Resource};
 use crate::graphql::scalars::Date;
 
 /// A public institution or partner: commune, intercommunality, département, région, State
@@ -267,6 +269,35 @@ impl Organisation {
             siret: p.siret,
             rna: p.rna,
         })
+    }
+
+    /// The agreements it is party to, oldest first: those the caller may see (drafts and
+    /// proposals are for the parties), with these statuses (as of today), in force on `at`
+    /// when given.
+    async fn agreements(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<Vec<AgreementStatus>>,
+        at: Option<Date>,
+    ) -> Result<Vec<Agreement>> {
+        agreements::of_organisation(ctx, self.model.id, status, at.map(|d| d.0)).await
+    }
+
+    /// The resources it shares that the caller may see (retired ones too), oldest first.
+    async fn resources(&self, ctx: &Context<'_>) -> Result<Vec<Resource>> {
+        resources::of_organisation(ctx, self.model.id, self.at).await
+    }
+
+    /// Reservations of the resources it owns (`OWNER`) or that it requested (`REQUESTER`),
+    /// newest first, with these statuses; for its own staff and State services.
+    async fn reservations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "as")] side: ReservationSide,
+        status: Option<Vec<ReservationStatus>>,
+        first: Option<i32>,
+    ) -> Result<Vec<Reservation>> {
+        resources::reservations_of(ctx, self.model.id, side, status, first, self.at).await
     }
 
     /// The contact points the caller may see: `PUBLIC` ones for everyone, `PARTNERS` ones

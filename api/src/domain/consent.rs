@@ -140,3 +140,14 @@ pub async fn decide<C: ConnectionTrait>(
         Tally::Approved
     })
 }
+
+/// Forgets every decision on `subject` `id`: a rejected proposal returns to draft, and the
+/// next proposal asks every party again.
+pub async fn reset<C: ConnectionTrait>(txn: &C, subject: Subject, id: i64) -> AppResult<()> {
+    consent::Entity::delete_many()
+        .filter(consent::Column::SubjectType.eq(subject.as_str()))
+        .filter(consent::Column::SubjectId.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
