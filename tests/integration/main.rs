@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod agreements;
 mod auth_keys;
 mod auth_tokens;
 mod change_feed;

@@ -943,5 +943,10 @@ async fn availability_matches_brute_force_on_random_data() {
             got, expected,
             "kind {kind:?}, hours {start}..{end}, quantity {q}"
         );
+        answered += usize::from(!got.is_empty());
     }
+    assert!(
+        answered >= 10 && full >= 5,
+        "weak sample: {answered} answered, {full} full"
+    );
 }

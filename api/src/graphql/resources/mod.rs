@@ -149,6 +149,8 @@ impl ResourceQuery {
     /// The resources organisation `forOrganisation` may use (their coverage includes it, or
     /// an agreement in force over the period links it as beneficiary), available, with at
     /// least `quantity` free at every instant of `[from, to)`; each with `freeCapacity`.
+    // Each GraphQL argument is a parameter: the schema, not the function, sets their number.
+    #[allow(clippy::too_many_arguments)]
     async fn available_resources(
         &self,
         ctx: &Context<'_>,

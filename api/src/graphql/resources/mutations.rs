@@ -51,7 +51,7 @@ fn cents(amount: Option<f64>) -> AppResult<Option<i64>> {
     amount
         .map(|a| {
             let cents = (a * 100.0).round();
-            if !a.is_finite() || a < 0.0 || a > 1e9 || (cents - a * 100.0).abs() > 1e-6 {
+            if !a.is_finite() || !(0.0..=1e9).contains(&a) || (cents - a * 100.0).abs() > 1e-6 {
                 Err(AppError::bad_input(
                     "input.costAmount",
                     "an amount in euros, non-negative, with at most two decimals",
