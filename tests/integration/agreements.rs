@@ -159,6 +159,20 @@ async fn a_delegation_is_drafted_signed_by_all_active_then_terminated() {
         during.contains(&(METRO.into(), "DECLARED".into(), "DELEGATION".into())),
         "{during:?}"
     );
+    let through = app
+        .query(
+            "{ responsibilities(inseeCode: \"35238\", competence: \"C5010\", at: \"2026-06-01\") {
+                 basis assignment { agreement { id title } } } }",
+            json!({}),
+        )
+        .await;
+    let delegated: Vec<&Value> = through["responsibilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["basis"] == "DELEGATION")
+        .collect();
+    assert_eq!(delegated[0]["assignment"]["agreement"]["id"], id);
     let elsewhere = implementers(&app, "29019", "C5010", "2026-06-01").await;
     assert!(elsewhere.iter().all(|(s, _, _)| s != METRO));
     let earlier = implementers(&app, "35238", "C5010", "2025-06-01").await;
@@ -600,4 +614,84 @@ async fn an_agreement_lets_its_beneficiary_book_a_linked_resource_directly() {
     let booking = &r["data"]["requestReservation"]["reservation"];
     assert_eq!(booking["status"], "APPROVED", "{r:#}");
     assert_eq!(booking["agreement"]["id"], id);
+}
+
+#[tokio::test]
+async fn nested_resources_and_agreements_of_a_list_cost_a_fixed_number_of_statements() {
+    let app = TestApp::new().await;
+    let rennes = id_of(&app, RENNES).await;
+    let d35 = crate::resources::departement(&app, "35").await;
+    // Every EPCI of Ille-et-Vilaine shares a room and drafts an agreement with Rennes.
+    let epcis = app
+        .query(
+            "{ organisations(filter: {departement: \"35\", kinds: [CC, CA, CU, METROPOLE]}, first: 50) {
+                 nodes { id siren } } }",
+            json!({}),
+        )
+        .await;
+    for epci in epcis["organisations"]["nodes"].as_array().unwrap() {
+        let (owner, siren) = (
+            epci["id"].as_str().unwrap(),
+            epci["siren"].as_str().unwrap(),
+        );
+        let editor = token("e@epci.fr", Some(siren), &["editor"]);
+        let resource = published(
+            &app,
+            &editor,
+            json!({ "ownerId": owner, "kind": "BUILDING", "name": "Salle", "capacity": 1,
+                    "unit": "room", "costModel": "FREE", "bookingPolicy": "APPROVAL",
+                    "location": "35238",
+                    "coverage": { "territories": [d35], "organisations": [rennes] } }),
+        )
+        .await;
+        let r = app
+            .graphql_as(
+                Some(&editor),
+                DRAFT,
+                json!({ "i": { "draftingPartyId": owner, "kind": "CONVENTION_MUTUALISATION",
+                    "title": "Prêt de salle", "validFrom": "2026-01-01", "resources": [resource],
+                    "parties": [ { "organisationId": owner, "role": "PROVIDER" },
+                                 { "organisationId": rennes, "role": "BENEFICIARY" } ] } }),
+            )
+            .await
+            .1;
+        assert!(
+            r["data"]["draftAgreement"]["agreement"]["id"].is_string(),
+            "{r:#}"
+        );
+    }
+    let q = "query($first: Int) { organisations(filter: {departement: \"35\", kinds: [CC, CA, CU, METROPOLE]}, first: $first) {
+               nodes { name resources { name owner { name } location { name }
+                                        coverage { territories { name } organisations { name } } }
+                       agreements { title status parties { role organisation { name } }
+                                    resources { name } consents { decision } } } } }";
+    // Rennes is party to every draft: its staff see them all.
+    let editor = token("e@rennes.fr", Some(RENNES), &["editor"]);
+    app.take_statements();
+    let (_, small) = app
+        .graphql_as(Some(&editor), q, json!({ "first": 2 }))
+        .await;
+    let small_statements = app.take_statements();
+    let (_, large) = app
+        .graphql_as(Some(&editor), q, json!({ "first": 50 }))
+        .await;
+    let large_statements = app.take_statements();
+    assert!(large.get("errors").is_none(), "{large:#}");
+    let nodes = large["data"]["organisations"]["nodes"].as_array().unwrap();
+    let with_resources = nodes
+        .iter()
+        .filter(|n| n["resources"].as_array().unwrap().len() == 1)
+        .count();
+    let with_agreements = nodes
+        .iter()
+        .filter(|n| !n["agreements"].as_array().unwrap().is_empty())
+        .count();
+    assert!(nodes.len() > 10);
+    assert_eq!(with_resources, nodes.len(), "{large:#}");
+    assert_eq!(with_agreements, nodes.len(), "{large:#}");
+    assert!(small.get("errors").is_none());
+    assert_eq!(
+        small_statements, large_statements,
+        "nested lists load in batches, not one query per organisation"
+    );
 }

@@ -13,10 +13,23 @@ use crate::common::{TestApp, token};
 
 /// Status, `x-feed-cursor` and body of an export.
 async fn export(app: &TestApp, path: &str) -> (StatusCode, Option<String>, String) {
+    export_as(app, None, path).await
+}
+
+/// [`export`] with a bearer token.
+async fn export_as(
+    app: &TestApp,
+    tok: Option<&str>,
+    path: &str,
+) -> (StatusCode, Option<String>, String) {
+    let mut request = Request::get(path);
+    if let Some(tok) = tok {
+        request = request.header("authorization", format!("Bearer {tok}"));
+    }
     let response = app
         .router
         .clone()
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .oneshot(request.body(Body::empty()).unwrap())
         .await
         .unwrap();
     let status = response.status();
@@ -169,4 +182,83 @@ async fn unknown_exports_and_bad_dates_are_refused() {
         let v: Value = serde_json::from_str(&body).unwrap();
         assert!(v["errors"][0]["extensions"]["code"].is_string(), "{body}");
     }
+}
+
+#[tokio::test]
+async fn resources_and_agreements_export_what_the_reader_may_see() {
+    use crate::resources::{METRO, RENNES, id_of, published};
+    let app = TestApp::new().await;
+    let metro = id_of(&app, METRO).await;
+    let rennes = id_of(&app, RENNES).await;
+    let editor = token("e@metropole.fr", Some(METRO), &["editor"]);
+    for (name, visibility) in [
+        ("Nacelle, 12 m", "PUBLIC"),
+        ("Fichier \"agents\"", "RESTRICTED"),
+    ] {
+        published(
+            &app,
+            &editor,
+            json!({ "ownerId": metro, "kind": "EQUIPMENT", "name": name, "capacity": 1,
+                    "unit": "u", "costModel": "FREE", "bookingPolicy": "APPROVAL",
+                    "visibility": visibility }),
+        )
+        .await;
+    }
+    let count = |tok: Option<String>| {
+        let app = &app;
+        async move {
+            app.graphql_as(tok.as_deref(), "{ resources { totalCount } }", json!({}))
+                .await
+                .1["data"]["resources"]["totalCount"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    let (status, _, body) = export(&app, "/export/resources.ndjson").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.lines().count() as u64, count(None).await);
+    assert_eq!(body.lines().count(), 1);
+    let row: Value = serde_json::from_str(body.lines().next().unwrap()).unwrap();
+    assert_eq!(row["name"], "Nacelle, 12 m");
+    assert_eq!(row["owner"], metro);
+    let (_, _, csv) = export_as(&app, Some(&editor), "/export/resources.csv").await;
+    assert_eq!(
+        csv.lines().count() as u64 - 1,
+        count(Some(editor.clone())).await
+    );
+    assert!(csv.contains("\"Nacelle, 12 m\""), "RFC 4180 quoting: {csv}");
+    assert!(csv.contains("\"Fichier \"\"agents\"\"\""), "{csv}");
+
+    // A draft is exported to its parties only, with its parties and roles.
+    let r = app
+        .graphql_as(
+            Some(&editor),
+            "mutation($i: DraftAgreementInput!) { draftAgreement(input: $i) { agreement { id } } }",
+            json!({ "i": { "draftingPartyId": metro, "kind": "ENTENTE", "title": "Entente",
+                "parties": [ { "organisationId": metro, "role": "PROVIDER" },
+                             { "organisationId": rennes, "role": "BENEFICIARY" } ] } }),
+        )
+        .await
+        .1;
+    let id = r["data"]["draftAgreement"]["agreement"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, _, public) = export(&app, "/export/agreements.ndjson").await;
+    assert_eq!(public, "");
+    let rennes_editor = token("e@rennes.fr", Some(RENNES), &["editor"]);
+    let (_, _, mine) = export_as(&app, Some(&rennes_editor), "/export/agreements.csv").await;
+    let lines: Vec<&str> = mine.lines().collect();
+    assert_eq!(lines.len(), 2, "{mine}");
+    assert!(lines[0].starts_with("id,kind,title"));
+    assert!(lines[1].starts_with(&id));
+    assert!(lines[1].contains(&format!("{metro}:PROVIDER")), "{mine}");
+    assert!(
+        lines[1].contains(&format!("{rennes}:BENEFICIARY")),
+        "{mine}"
+    );
+    assert!(
+        lines[1].ends_with(",false,,"),
+        "empty lists are empty cells: {mine}"
+    );
 }

@@ -34,6 +34,8 @@ fn id_of(r: Ref) -> String {
     match r {
         Ref::Organisation(id) => ids::encode(NodeType::Organisation, id).0,
         Ref::Assignment(id) => ids::encode(NodeType::Assignment, id).0,
+        Ref::Resource(id) => ids::encode(NodeType::Resource, id).0,
+        Ref::Agreement(id) => ids::encode(NodeType::Agreement, id).0,
     }
 }
 
@@ -41,9 +43,13 @@ fn json_of(field: &Field) -> Value {
     match field {
         Field::Value(v) => v.clone(),
         Field::Ref(r) => Value::String(id_of(*r)),
-        Field::Refs(list) => Value::Array(
+        Field::Refs(list) => Value::Array(list.iter().map(|&r| Value::String(id_of(r))).collect()),
+        Field::Texts(list) => Value::Array(list.iter().cloned().map(Value::String).collect()),
+        Field::Parties(list) => Value::Array(
             list.iter()
-                .map(|&id| Value::String(id_of(Ref::Organisation(id))))
+                .map(|&(org, role)| {
+                    serde_json::json!({ "organisation": id_of(Ref::Organisation(org)), "role": role })
+                })
                 .collect(),
         ),
     }
@@ -55,12 +61,22 @@ fn csv_of(field: &Field) -> String {
         Field::Value(Value::String(s)) => s.clone(),
         Field::Value(other) => other.to_string(),
         Field::Ref(r) => id_of(*r),
-        Field::Refs(list) => list
+        // Lists join with `;` in one cell: an ID, or `ID:ROLE` for a party.
+        Field::Refs(list) => list.iter().map(|&r| id_of(r)).collect::<Vec<_>>().join(";"),
+        Field::Texts(list) => list.join(";"),
+        Field::Parties(list) => list
             .iter()
-            .map(|&id| id_of(Ref::Organisation(id)))
+            .map(|&(org, role)| format!("{}:{}", id_of(Ref::Organisation(org)), json_role(role)))
             .collect::<Vec<_>>()
             .join(";"),
     }
+}
+
+fn json_role(role: entity::PartyRole) -> String {
+    serde_json::to_value(role)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn encode(format: Format, columns: &[&str], rows: &[Row], header: bool) -> Bytes {
@@ -141,11 +157,11 @@ pub async fn export(
     headers: HeaderMap,
 ) -> Response {
     let id = request_id();
-    match authenticate(&state, &headers).await {
-        Ok(_) => {}
+    let actor = match authenticate(&state, &headers).await {
+        Ok(actor) => actor,
         Err(AppError::Unauthenticated) => return unauthenticated(&id),
         Err(other) => return failure(&other, &id),
-    }
+    };
     let (name, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), ""));
     let format = match ext {
         "ndjson" => Format::Ndjson,
@@ -160,7 +176,7 @@ pub async fn export(
     let Some(dataset) = Dataset::parse(name) else {
         return failure(
             &AppError::NotFound(format!(
-                "no export `{name}`: organisations, memberships, competences or assignments"
+                "no export `{name}`: organisations, memberships, competences, assignments, resources or agreements"
             )),
             &id,
         );
@@ -177,7 +193,7 @@ pub async fn export(
             }
         },
     };
-    let snapshot = match export::open(&state.db).await {
+    let snapshot = match export::open(&state.db, actor).await {
         Ok(s) => s,
         Err(e) => return failure(&e, &id),
     };

@@ -100,6 +100,14 @@ impl Assignment {
             .map(|t| Transfer::new(t, self.at)))
     }
 
+    /// The agreement that yields it (a délégation de compétence), if any.
+    async fn agreement(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::agreements::Agreement>> {
+        crate::graphql::agreements::load(ctx, self.inner.model.agreement_id, self.at).await
+    }
+
     /// Optimistic-concurrency version: send it back with a change.
     async fn version(&self) -> i64 {
         self.inner.model.version
