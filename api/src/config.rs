@@ -119,7 +119,7 @@ pub struct Limits {
     #[arg(long, env = "MAILLAGE_MAX_DEPTH", default_value_t = 12)]
     pub max_depth: usize,
     /// Maximum complexity (connections count by their `first`).
-    #[arg(long, env = "MAILLAGE_MAX_COMPLEXITY", default_value_t = 50_000)]
+    #[arg(long, env = "MAILLAGE_MAX_COMPLEXITY", default_value_t = 100_000)]
     pub max_complexity: usize,
     /// Maximum request body, in bytes.
     #[arg(long, env = "MAILLAGE_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
@@ -127,15 +127,31 @@ pub struct Limits {
     /// Request timeout, in seconds.
     #[arg(long, env = "MAILLAGE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Cost points a minute for anonymous callers (each client address).
+    #[arg(
+        long,
+        env = "MAILLAGE_COST_BUDGET_ANONYMOUS",
+        default_value_t = 200_000
+    )]
+    pub cost_budget_anonymous: u32,
+    /// Cost points a minute for each authenticated subject (staff, partner apps).
+    #[arg(long, env = "MAILLAGE_COST_BUDGET_MEMBER", default_value_t = 1_000_000)]
+    pub cost_budget_member: u32,
+    /// Cost points a minute for each State service or superadmin subject.
+    #[arg(long, env = "MAILLAGE_COST_BUDGET_STATE", default_value_t = 5_000_000)]
+    pub cost_budget_state: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_depth: 12,
-            max_complexity: 50_000,
+            max_complexity: 100_000,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 30,
+            cost_budget_anonymous: 200_000,
+            cost_budget_member: 1_000_000,
+            cost_budget_state: 5_000_000,
         }
     }
 }

@@ -690,8 +690,12 @@ async fn nested_resources_and_agreements_of_a_list_cost_a_fixed_number_of_statem
     assert_eq!(with_resources, nodes.len(), "{large:#}");
     assert_eq!(with_agreements, nodes.len(), "{large:#}");
     assert!(small.get("errors").is_none());
-    assert_eq!(
-        small_statements, large_statements,
-        "nested lists load in batches, not one query per organisation"
+    // Batches at one depth may merge or not with those of another as the tasks interleave,
+    // so the count may move by a statement or two; one query a row would add dozens.
+    assert!(
+        large_statements <= small_statements + 3,
+        "nested lists load in batches, not one query per organisation: \
+         {small_statements} statements for 2, {large_statements} for {}",
+        nodes.len()
     );
 }

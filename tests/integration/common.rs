@@ -209,6 +209,11 @@ pub struct TestApp {
 impl TestApp {
     /// A fresh database holding the national reference, and the router over it.
     pub async fn new() -> TestApp {
+        Self::with_limits(Limits::default()).await
+    }
+
+    /// [`TestApp::new`] with other request limits.
+    pub async fn with_limits(limits: Limits) -> TestApp {
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let (url, cleanup) = match template().await {
             Template::Sqlite(path) => {
@@ -257,7 +262,7 @@ impl TestApp {
             counter.fetch_add(1, Ordering::SeqCst);
         });
         let auth = Authenticator::new(&auth_config()).expect("authenticator");
-        let state = AppState::load(conn.clone(), Limits::default(), auth)
+        let state = AppState::load(conn.clone(), limits, auth)
             .await
             .expect("state");
         TestApp {

@@ -13,6 +13,7 @@ mod change_feed;
 mod common;
 mod competence_changes;
 mod competences;
+mod cost;
 mod exports;
 mod http;
 mod identity;

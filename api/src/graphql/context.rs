@@ -18,6 +18,8 @@ pub struct RequestContext {
     pub actor: Actor,
     /// The request id, returned in the `x-request-id` header and kept in the audit trail.
     pub request_id: String,
+    /// The client's address (the budget key of anonymous callers).
+    pub client: String,
 }
 
 impl RequestContext {

@@ -4,6 +4,7 @@ pub mod agreements;
 pub mod batch;
 pub mod competences;
 pub mod context;
+pub mod cost;
 pub mod governance;
 pub mod ids;
 pub mod loaders;
@@ -49,6 +50,7 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .extension(parse_cache::ParseCache::new(512))
+    .extension(cost::CostLimit::new(limits))
     .finish()
 }
 

@@ -9,9 +9,11 @@ use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::Extension;
 use axum::Router;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -141,9 +143,16 @@ pub(crate) async fn actor_from_claims(state: &AppState, claims: &Claims) -> AppR
     })
 }
 
+/// The client's address as the listener saw it (not a forwarded header anyone can forge);
+/// `local` when the router runs in-process.
+fn client_of(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
+    connect.map_or_else(|| "local".to_owned(), |c| c.0.0.ip().to_string())
+}
+
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
+    client: String,
     request: async_graphql::Request,
 ) -> Response {
     let id = request_id();
@@ -159,6 +168,7 @@ async fn execute(
             today: Utc::now().date_naive(),
             actor,
             request_id: id.clone(),
+            client,
         });
     let mutation = has_mutation(&request.query);
     let mut result = state.schema.execute(request).await;
@@ -173,7 +183,22 @@ async fn execute(
             .get_or_insert_with(Default::default)
             .set("requestId", id.as_str());
     }
+    let retry_after = result.errors.iter().find_map(|e| {
+        let ext = e.extensions.as_ref()?;
+        match ext.get("code") {
+            Some(async_graphql::Value::String(code)) if code == "RATE_LIMITED" => {
+                Some(ext.get("retryAfter").map(|v| v.to_string()))
+            }
+            _ => None,
+        }
+    });
     let mut response = GraphQLResponse::from(result).into_response();
+    if let Some(retry_after) = retry_after {
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&s).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
@@ -182,10 +207,11 @@ async fn execute(
 
 async fn graphql_post(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    execute(&state, &headers, request.into_inner()).await
+    execute(&state, &headers, client_of(connect), request.into_inner()).await
 }
 
 /// Whether a document holds a mutation (refused over GET, which must stay safe).
@@ -212,7 +238,12 @@ fn init_token(payload: &serde_json::Value) -> Option<String> {
 
 /// GraphQL over WebSocket (graphql-transport-ws and the older graphql-ws): the token travels
 /// in `connection_init`, under the same rules as the `Authorization` header.
-fn websocket(state: AppState, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+fn websocket(
+    state: AppState,
+    client: String,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let schema = state.schema.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
@@ -237,6 +268,7 @@ fn websocket(state: AppState, protocol: GraphQLProtocol, upgrade: WebSocketUpgra
                         today: Utc::now().date_naive(),
                         actor,
                         request_id: request_id(),
+                        client,
                     });
                     data.insert(state);
                     Ok(data)
@@ -247,13 +279,14 @@ fn websocket(state: AppState, protocol: GraphQLProtocol, upgrade: WebSocketUpgra
 
 async fn graphql_get(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     protocol: Result<GraphQLProtocol, StatusCode>,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
     if let (Ok(upgrade), Ok(protocol)) = (upgrade, protocol) {
-        return websocket(state, protocol, upgrade);
+        return websocket(state, client_of(connect), protocol, upgrade);
     }
     let wants_html = headers
         .get(header::ACCEPT)
@@ -274,7 +307,7 @@ async fn graphql_get(
                     .insert(header::ALLOW, HeaderValue::from_static("POST"));
                 return response;
             }
-            execute(&state, &headers, request).await
+            execute(&state, &headers, client_of(connect), request).await
         }
         _ => Html(
             GraphiQLSource::build()

@@ -75,6 +75,7 @@ impl CompetenceQuery {
     }
 
     /// The competences of the catalogue, in nomenclature order.
+    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn competences(
         &self,
         ctx: &Context<'_>,

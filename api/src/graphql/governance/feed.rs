@@ -127,6 +127,7 @@ impl FeedQuery {
     /// that stores `endCursor` and asks again gets every later change exactly once, across
     /// restarts, even when transactions commit out of order. `first` defaults to 20, at most
     /// 100. Events about data the caller may not see are left out.
+    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn changes(
         &self,
         ctx: &Context<'_>,

@@ -70,6 +70,7 @@ pub struct ResourceQuery;
 #[Object]
 impl ResourceQuery {
     /// Shared resources the caller may see, oldest first.
+    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn resources(
         &self,
         ctx: &Context<'_>,
@@ -150,6 +151,7 @@ impl ResourceQuery {
     /// an agreement in force over the period links it as beneficiary), available, with at
     /// least `quantity` free at every instant of `[from, to)`; each with `freeCapacity`.
     // Each GraphQL argument is a parameter: the schema, not the function, sets their number.
+    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn available_resources(
         &self,
