@@ -43,6 +43,8 @@ pub struct AppState {
     pub chains: Arc<domain::competences::ChainCache>,
     /// Wakes change feed subscribers.
     pub feed: Arc<domain::feed_signal::FeedSignal>,
+    /// Prometheus metrics.
+    pub metrics: Arc<http::metrics::Metrics>,
 }
 
 impl AppState {
@@ -65,6 +67,7 @@ impl AppState {
             limits: Arc::new(limits),
             coverage_start,
             auth: Arc::new(auth),
+            metrics: Arc::default(),
         })
     }
 }

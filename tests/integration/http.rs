@@ -58,3 +58,32 @@ async fn graphiql_for_browsers_and_queries_over_get() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("Rennes"), "{body}");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_operation_outcome_and_cost() {
+    let app = crate::common::TestApp::with_limits(api::config::Limits {
+        cost_budget_anonymous: 4,
+        ..api::config::Limits::default()
+    })
+    .await;
+    let q = "query Lookup { organisation(inseeCode: \"35238\") { name } }";
+    for expected in [200, 200, 429] {
+        let (status, _) = app.graphql_as(None, q, serde_json::json!({})).await;
+        assert_eq!(status.as_u16(), expected);
+    }
+    let (status, text) = app.get("/metrics").await;
+    assert_eq!(status.as_u16(), 200);
+    for line in [
+        "maillage_graphql_requests_total{operation=\"Lookup\",outcome=\"ok\"} 2",
+        "maillage_graphql_requests_total{operation=\"Lookup\",outcome=\"RATE_LIMITED\"} 1",
+        "maillage_rate_limited_total 1",
+        // Only what was charged: the refused request never ran.
+        "maillage_graphql_request_cost_count 2",
+        "maillage_graphql_request_cost_sum 4.0",
+        "maillage_graphql_request_duration_seconds_count{operation=\"Lookup\"} 3",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+    assert!(text.contains("maillage_db_pool_connections "), "{text}");
+    assert!(text.trim_end().ends_with("# EOF"));
+}

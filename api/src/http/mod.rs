@@ -1,7 +1,8 @@
 //! The HTTP surface: `/graphql` (POST; GET serves GraphiQL to browsers and runs queries
-//! otherwise), `/export/*`, `/healthz`, `/readyz`.
+//! otherwise), `/export/*`, `/healthz`, `/readyz`, `/metrics`.
 
 mod export;
+pub mod metrics;
 
 use std::time::Duration;
 
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
         .route("/export/{file}", get(export::export))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
@@ -170,8 +172,38 @@ async fn execute(
             request_id: id.clone(),
             client,
         });
-    let mutation = has_mutation(&request.query);
+    let (mutation, named) = operation_of(&request.query);
+    let operation = request.operation_name.clone().or(named);
+    let started = std::time::Instant::now();
     let mut result = state.schema.execute(request).await;
+    let outcome = result
+        .errors
+        .first()
+        .and_then(|e| match e.extensions.as_ref()?.get("code")? {
+            async_graphql::Value::String(code) => Some(code.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            if result.errors.is_empty() {
+                "ok"
+            } else {
+                "GRAPHQL_ERROR"
+            }
+            .to_owned()
+        });
+    let cost = match result.extensions.get("cost") {
+        Some(async_graphql::Value::Object(c)) => match c.get("requested") {
+            Some(async_graphql::Value::Number(n)) => n.as_u64(),
+            _ => None,
+        },
+        _ => None,
+    };
+    state.metrics.observe(metrics::Observation {
+        operation: operation.as_deref(),
+        outcome: &outcome,
+        elapsed: started.elapsed(),
+        cost,
+    });
     if mutation {
         // Subscribers here look again at once (other instances hear PostgreSQL's NOTIFY).
         state.feed.notify();
@@ -212,6 +244,26 @@ async fn graphql_post(
     request: GraphQLRequest,
 ) -> Response {
     execute(&state, &headers, client_of(connect), request.into_inner()).await
+}
+
+/// Whether a document holds a mutation, and the name of its operation when it has one named
+/// operation (what metrics label it with when the client sends no `operationName`).
+fn operation_of(query: &str) -> (bool, Option<String>) {
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return (false, None);
+    };
+    let mutation = doc
+        .operations
+        .iter()
+        .any(|(_, op)| op.node.ty == OperationType::Mutation);
+    let name = match &doc.operations {
+        async_graphql::parser::types::DocumentOperations::Single(_) => None,
+        async_graphql::parser::types::DocumentOperations::Multiple(ops) if ops.len() == 1 => {
+            ops.keys().next().map(|n| n.to_string())
+        }
+        async_graphql::parser::types::DocumentOperations::Multiple(_) => None,
+    };
+    (mutation, name)
 }
 
 /// Whether a document holds a mutation (refused over GET, which must stay safe).
@@ -317,6 +369,17 @@ async fn graphql_get(
         )
         .into_response(),
     }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(&state.db),
+    )
+        .into_response()
 }
 
 async fn healthz() -> &'static str {

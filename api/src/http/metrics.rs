@@ -1,0 +1,165 @@
+//! Prometheus metrics at `GET /metrics`: GraphQL requests by operation and outcome, their
+//! latency and cost, rate-limit rejections, and the database pool.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use sea_orm::{DatabaseConnection, DbBackend};
+
+/// Most distinct operation names kept as labels: clients name operations, and a label per
+/// name must not grow without bound. Later names count as `other`.
+const MAX_OPERATIONS: usize = 200;
+
+type Labels = Vec<(String, String)>;
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms to about 4 s.
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
+}
+
+/// What one GraphQL request did.
+pub struct Observation<'a> {
+    /// Its operation name, if it gave one.
+    pub operation: Option<&'a str>,
+    /// `ok`, or the code of its first error.
+    pub outcome: &'a str,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// The cost charged, when it was.
+    pub cost: Option<u64>,
+}
+
+/// The instance's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<Labels, Counter>,
+    latency: Family<Labels, Histogram, fn() -> Histogram>,
+    cost: Histogram,
+    rate_limited: Counter,
+    pool_connections: Gauge,
+    pool_idle: Gauge,
+    operations: Mutex<HashSet<String>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("maillage");
+        let requests = Family::<Labels, Counter>::default();
+        registry.register(
+            "graphql_requests",
+            "GraphQL requests by operation name and outcome (ok or the first error's code)",
+            requests.clone(),
+        );
+        let latency =
+            Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register(
+            "graphql_request_duration_seconds",
+            "GraphQL request latency by operation name",
+            latency.clone(),
+        );
+        let cost = Histogram::new(exponential_buckets(1.0, 4.0, 10));
+        registry.register(
+            "graphql_request_cost",
+            "Cost points charged per GraphQL request",
+            cost.clone(),
+        );
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused for being over their cost budget",
+            rate_limited.clone(),
+        );
+        let pool_connections = Gauge::default();
+        registry.register(
+            "db_pool_connections",
+            "Open database connections in the pool",
+            pool_connections.clone(),
+        );
+        let pool_idle = Gauge::default();
+        registry.register(
+            "db_pool_idle_connections",
+            "Idle database connections in the pool",
+            pool_idle.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            cost,
+            rate_limited,
+            pool_connections,
+            pool_idle,
+            operations: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+impl Metrics {
+    fn operation_label(&self, name: Option<&str>) -> String {
+        let Some(name) = name.filter(|n| {
+            !n.is_empty()
+                && n.len() <= 64
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }) else {
+            return "unnamed".into();
+        };
+        let Ok(mut known) = self.operations.lock() else {
+            return "other".into();
+        };
+        if known.contains(name) || known.len() < MAX_OPERATIONS {
+            known.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".into()
+        }
+    }
+
+    /// Records one GraphQL request.
+    pub fn observe(&self, o: Observation<'_>) {
+        let operation = self.operation_label(o.operation);
+        self.requests
+            .get_or_create(&vec![
+                ("operation".into(), operation.clone()),
+                ("outcome".into(), o.outcome.to_owned()),
+            ])
+            .inc();
+        self.latency
+            .get_or_create(&vec![("operation".into(), operation)])
+            .observe(o.elapsed.as_secs_f64());
+        if let Some(cost) = o.cost {
+            self.cost.observe(cost as f64);
+        }
+        if o.outcome == "RATE_LIMITED" {
+            self.rate_limited.inc();
+        }
+    }
+
+    /// The text exposition, with the pool read now.
+    pub fn render(&self, db: &DatabaseConnection) -> String {
+        let (size, idle) = match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            DbBackend::Sqlite => {
+                let pool = db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => (0, 0),
+        };
+        self.pool_connections.set(i64::from(size));
+        self.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            tracing::error!("metrics could not be encoded");
+        }
+        out
+    }
+}
