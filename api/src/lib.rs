@@ -45,6 +45,9 @@ pub struct AppState {
     pub feed: Arc<domain::feed_signal::FeedSignal>,
     /// Prometheus metrics.
     pub metrics: Arc<http::metrics::Metrics>,
+    /// Set once shutdown has begun: `/readyz` then says so, so that load balancers stop
+    /// sending work while in-flight requests finish.
+    pub shutting_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
             coverage_start,
             auth: Arc::new(auth),
             metrics: Arc::default(),
+            shutting_down: Arc::default(),
         })
     }
 }
@@ -83,6 +87,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let draining = state.shutting_down.clone();
+    let shutdown = async move {
+        shutdown.await;
+        draining.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -87,3 +87,35 @@ async fn metrics_count_requests_by_operation_outcome_and_cost() {
     assert!(text.contains("maillage_db_pool_connections "), "{text}");
     assert!(text.trim_end().ends_with("# EOF"));
 }
+
+#[tokio::test]
+async fn readiness_turns_false_once_shutdown_begins() {
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    let state = api::AppState::load(
+        app.db.clone(),
+        api::config::Limits::default(),
+        api::auth::Authenticator::new(&crate::common::auth_config()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let router = api::app(state.clone());
+    let readyz = || async {
+        router
+            .clone()
+            .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(readyz().await, StatusCode::OK);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    stop.send(()).unwrap();
+    // The server drains and stops; from the moment shutdown begins, readiness is false.
+    server.await.unwrap().unwrap();
+    assert_eq!(readyz().await, StatusCode::SERVICE_UNAVAILABLE);
+}

@@ -387,6 +387,9 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
+    if state.shutting_down.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
     match crate::reference::is_loaded(&state.db).await {
         Ok(true) => (StatusCode::OK, "ready").into_response(),
         Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "reference not loaded").into_response(),
