@@ -1,6 +1,7 @@
 //! Agreements between organisations: parties with roles, linked resources and competences,
 //! documents, and a lifecycle decided by every party through the shared consent mechanism.
 
+mod content;
 mod effects;
 pub mod lifecycle;
 
