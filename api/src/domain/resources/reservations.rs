@@ -237,7 +237,12 @@ pub async fn request(
     super::lock(&txn, new.resource_id).await?;
     let resource = super::one(&txn, &ctx.actor, new.resource_id)
         .await
-        .map_err(|_| AppError::bad_input("input.resourceId", "no such resource"))?;
+        .map_err(|e| match e {
+            // Unknown or invisible: the caller's input; anything else (the database) stays
+            // what it is, retryable.
+            AppError::NotFound(_) => AppError::bad_input("input.resourceId", "no such resource"),
+            other => other,
+        })?;
     match resource.model.status {
         ResourceStatus::Available => {}
         status => {
