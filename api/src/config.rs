@@ -27,7 +27,11 @@ pub enum Command {
     /// Migrate, import the national reference into an empty database, and serve.
     Serve(ServeConfig),
     /// Print the GraphQL schema (SDL).
-    Schema,
+    Schema {
+        /// Print the Apollo Federation v2 subgraph schema (with `@key` and `@link`) instead.
+        #[arg(long)]
+        federation: bool,
+    },
     /// (Re)load the national reference, idempotently.
     Import(ImportArgs),
     /// Print a development token signed with MAILLAGE_JWT_SECRET.
@@ -121,6 +125,24 @@ pub struct Limits {
     /// Maximum complexity (connections count by their `first`).
     #[arg(long, env = "MAILLAGE_MAX_COMPLEXITY", default_value_t = 100_000)]
     pub max_complexity: usize,
+    /// Maximum length of a document, in bytes (checked before anything else).
+    #[arg(long, env = "MAILLAGE_MAX_DOCUMENT_BYTES", default_value_t = 32 * 1024)]
+    pub max_document_bytes: usize,
+    /// Maximum lexical tokens in a document (counted before parsing).
+    #[arg(long, env = "MAILLAGE_MAX_TOKENS", default_value_t = 4_000)]
+    pub max_tokens: usize,
+    /// Maximum directives in a document (counted before parsing).
+    #[arg(long, env = "MAILLAGE_MAX_DIRECTIVES", default_value_t = 20)]
+    pub max_directives: usize,
+    /// Maximum aliases in a document (counted before validation).
+    #[arg(long, env = "MAILLAGE_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+    /// Answer introspection queries (GraphiQL and code generators need them).
+    #[arg(long, env = "MAILLAGE_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+    /// Suggest field names in validation errors ("did you mean …?").
+    #[arg(long, env = "MAILLAGE_SUGGESTIONS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub suggestions: bool,
     /// Maximum request body, in bytes.
     #[arg(long, env = "MAILLAGE_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
@@ -140,6 +162,13 @@ pub struct Limits {
     /// Cost points a minute for each State service or superadmin subject.
     #[arg(long, env = "MAILLAGE_COST_BUDGET_STATE", default_value_t = 5_000_000)]
     pub cost_budget_state: u32,
+    /// A subscriber whose connection accepts nothing for this many seconds is closed (code
+    /// 1013) and resumes from its cursor: a slow client never makes the server buffer.
+    #[arg(long, env = "MAILLAGE_SUBSCRIBER_STALL_SECS", default_value_t = 10)]
+    pub subscriber_stall_secs: u64,
+    /// Automatic persisted queries: documents kept by their SHA-256 (least recently used go).
+    #[arg(long, env = "MAILLAGE_PERSISTED_QUERIES", default_value_t = 1024)]
+    pub persisted_queries: usize,
 }
 
 impl Default for Limits {
@@ -147,11 +176,19 @@ impl Default for Limits {
         Self {
             max_depth: 12,
             max_complexity: 100_000,
+            max_document_bytes: 32 * 1024,
+            max_tokens: 4_000,
+            max_directives: 20,
+            max_aliases: 30,
+            introspection: true,
+            suggestions: true,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 30,
             cost_budget_anonymous: 200_000,
             cost_budget_member: 1_000_000,
             cost_budget_state: 5_000_000,
+            subscriber_stall_secs: 10,
+            persisted_queries: 1024,
         }
     }
 }

@@ -45,9 +45,9 @@ pub struct AppState {
     pub feed: Arc<domain::feed_signal::FeedSignal>,
     /// Prometheus metrics.
     pub metrics: Arc<http::metrics::Metrics>,
-    /// Set once shutdown has begun: `/readyz` then says so, so that load balancers stop
-    /// sending work while in-flight requests finish.
-    pub shutting_down: Arc<std::sync::atomic::AtomicBool>,
+    /// Graceful shutdown: once begun, `/readyz` says so (load balancers stop sending work
+    /// while in-flight requests finish) and live subscriptions are closed.
+    pub shutdown: Arc<http::shutdown::Shutdown>,
 }
 
 impl AppState {
@@ -71,7 +71,7 @@ impl AppState {
             coverage_start,
             auth: Arc::new(auth),
             metrics: Arc::default(),
-            shutting_down: Arc::default(),
+            shutdown: Arc::default(),
         })
     }
 }
@@ -81,21 +81,30 @@ pub fn app(state: AppState) -> Router {
     http::router(state)
 }
 
-/// Serves `state` on `listener` until `shutdown` completes, then drains in-flight requests.
+/// How long live subscriptions get to receive their close frame at shutdown.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves `state` on `listener` until `shutdown` completes, then stops accepting, drains
+/// in-flight requests and closes live subscriptions with a close frame.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let draining = state.shutting_down.clone();
+    let lifecycle = state.shutdown.clone();
+    let begin = lifecycle.clone();
     let shutdown = async move {
         shutdown.await;
-        draining.store(true, std::sync::atomic::Ordering::SeqCst);
+        begin.begin();
     };
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await?;
+    if !lifecycle.drained(CLOSE_GRACE).await {
+        tracing::warn!("live connections still open after the grace period");
+    }
+    Ok(())
 }

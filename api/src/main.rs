@@ -25,8 +25,12 @@ async fn main() -> ExitCode {
     let outcome = match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Serve(cfg)) => serve(cfg).await,
-        Some(Command::Schema) => {
-            print!("{}", api::graphql::sdl());
+        Some(Command::Schema { federation }) => {
+            if federation {
+                print!("{}", api::graphql::subgraph_sdl());
+            } else {
+                print!("{}", api::graphql::sdl());
+            }
             Ok(())
         }
         Some(Command::Import(args)) => import(args).await,

@@ -37,12 +37,23 @@ async fn drain(
     }
 }
 
-/// The whole feed once it holds `n` events (on PostgreSQL an event shows once every older
-/// transaction of the cluster has ended).
-async fn settled(app: &TestApp, tok: Option<&str>, n: usize) -> (Vec<Value>, Option<String>) {
+/// The feed's newest cursor now (the reference import's events come before it).
+pub(crate) async fn head(app: &TestApp) -> Option<String> {
+    let r = app.query("{ feedCursor }", json!({})).await;
+    r["feedCursor"].as_str().map(str::to_owned)
+}
+
+/// The feed after `from` once it holds `n` events (on PostgreSQL an event shows once every
+/// older transaction of the cluster has ended).
+async fn settled(
+    app: &TestApp,
+    tok: Option<&str>,
+    from: Option<String>,
+    n: usize,
+) -> (Vec<Value>, Option<String>) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (events, end) = drain(app, tok, None).await;
+        let (events, end) = drain(app, tok, from.clone()).await;
         if events.len() >= n || Instant::now() > deadline {
             return (events, end);
         }
@@ -68,6 +79,8 @@ async fn concurrent_writers_are_read_exactly_once_from_any_cursor() {
     let mirror = token("miroir@dgcl.gouv.fr", None, &["state"]);
     let (writers, each) = (8, 200);
     let done = AtomicBool::new(false);
+    let start = head(&app).await;
+    assert!(start.is_some(), "the reference import is in the feed");
 
     let write = |w: usize| {
         let (app, editor, rennes) = (&app, &editor, &rennes);
@@ -96,7 +109,7 @@ async fn concurrent_writers_are_read_exactly_once_from_any_cursor() {
     let read = async {
         let mut deadline = None;
         let mut seen = Vec::new();
-        let mut cursor = None;
+        let mut cursor = start.clone();
         loop {
             let finished = done.load(Ordering::SeqCst);
             let (events, next) = drain(&app, Some(&mirror), cursor.clone()).await;
@@ -138,7 +151,7 @@ async fn concurrent_writers_are_read_exactly_once_from_any_cursor() {
     assert_eq!(seen_ids.iter().cloned().collect::<HashSet<_>>(), created);
 
     // Resuming from any cursor yields exactly what follows it.
-    let (all, _) = drain(&app, Some(&mirror), None).await;
+    let (all, _) = drain(&app, Some(&mirror), start.clone()).await;
     assert_eq!(
         all, seen,
         "a live reader and a late one read the same sequence"
@@ -160,6 +173,7 @@ async fn the_feed_filters_hides_what_the_caller_may_not_see_and_refuses_bad_argu
         .unwrap()
         .to_owned();
     let editor = token("e@rennes.fr", Some(RENNES), &["editor"]);
+    let start = head(&app).await;
     for (value, visibility) in [
         ("accueil@rennes.fr", "PUBLIC"),
         ("dgs@rennes.fr", "RESTRICTED"),
@@ -177,9 +191,9 @@ async fn the_feed_filters_hides_what_the_caller_may_not_see_and_refuses_bad_argu
         );
     }
     let state = token("dgcl@i.fr", None, &["state"]);
-    let (all, end) = settled(&app, Some(&state), 2).await;
+    let (all, end) = settled(&app, Some(&state), start.clone(), 2).await;
     assert_eq!(all.len(), 2);
-    let (public, _) = drain(&app, None, None).await;
+    let (public, _) = drain(&app, None, start.clone()).await;
     assert_eq!(public.len(), 1, "{public:#?}");
     assert_eq!(all[0]["operation"], "CREATED");
     // Nothing new: the same cursor comes back, with nothing after it.
@@ -189,7 +203,11 @@ async fn the_feed_filters_hides_what_the_caller_may_not_see_and_refuses_bad_argu
 
     // Filters.
     let (_, r) = app
-        .graphql_as(Some(&state), FEED, json!({ "t": ["Organisation"] }))
+        .graphql_as(
+            Some(&state),
+            FEED,
+            json!({ "a": start, "t": ["Organisation"] }),
+        )
         .await;
     assert!(
         r["data"]["changes"]["events"]
@@ -198,7 +216,7 @@ async fn the_feed_filters_hides_what_the_caller_may_not_see_and_refuses_bad_argu
             .is_empty()
     );
     let (_, r) = app
-        .graphql_as(Some(&state), FEED, json!({ "o": rennes }))
+        .graphql_as(Some(&state), FEED, json!({ "a": start, "o": rennes }))
         .await;
     assert_eq!(r["data"]["changes"]["events"].as_array().unwrap().len(), 2);
 
@@ -309,8 +327,9 @@ mod live {
         let rennes = rennes(&app).await;
         let addr = app.spawn_server().await;
         // Subscribe from a known position: "from now" would race with the first change.
+        let before = super::head(&app).await;
         add(&app.router, &rennes, "zero@rennes.fr").await;
-        let (_, start) = settled(&app, None, 1).await;
+        let (_, start) = settled(&app, None, before, 1).await;
         let mut ws = subscribe(addr, start.as_deref()).await;
         let first = add(&app.router, &rennes, "a@rennes.fr").await;
         let got = event(&mut ws, 30).await;
@@ -338,8 +357,9 @@ mod live {
         let rennes = rennes(&app).await;
         let other = app.second_instance().await;
         let addr = app.spawn_server().await;
+        let before = super::head(&app).await;
         add(&app.router, &rennes, "zero@rennes.fr").await;
-        let (_, start) = settled(&app, None, 1).await;
+        let (_, start) = settled(&app, None, before, 1).await;
         let mut ws = subscribe(addr, start.as_deref()).await;
         // On PostgreSQL, the write's commit notifies every listener on the database.
         let mut listener = if app.on_postgres() {

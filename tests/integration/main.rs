@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod abuse;
 mod agreements;
 mod auth_keys;
 mod auth_tokens;
@@ -13,10 +14,12 @@ mod change_feed;
 mod common;
 mod competence_changes;
 mod competences;
+mod conformance;
 mod cost;
 mod exports;
 mod http;
 mod identity;
+mod live_connections;
 mod reference_import;
 mod registry_lists;
 mod registry_lookup;

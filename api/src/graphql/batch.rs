@@ -42,14 +42,17 @@ struct State<K, V> {
 /// Batches and caches one kind of lookup for the duration of a request.
 pub struct Batcher<L: BatchLoad> {
     loader: L,
+    /// Whether values are kept once loaded.
+    cache: bool,
     state: Mutex<State<L::Key, L::Value>>,
 }
 
 impl<L: BatchLoad> Batcher<L> {
-    /// A batcher over `loader`.
-    pub fn new(loader: L) -> Self {
+    /// A batcher over `loader`, keeping what it loaded when `cache` is set.
+    pub fn new(loader: L, cache: bool) -> Self {
         Self {
             loader,
+            cache,
             state: Mutex::new(State {
                 open: None,
                 cache: HashMap::new(),
@@ -66,7 +69,7 @@ impl<L: BatchLoad> Batcher<L> {
         let mut follower = None;
         {
             let mut state = self.state.lock().map_err(|_| AppError::Internal)?;
-            if let Some(hit) = state.cache.get(&key) {
+            if let Some(hit) = state.cache.get(&key).filter(|_| self.cache) {
                 return Ok(hit.clone());
             }
             match &mut state.open {
@@ -119,7 +122,8 @@ impl<L: BatchLoad> Batcher<L> {
             .filter(|k| seen.insert(k.clone()))
             .collect();
         let outcome = self.loader.load(unique.clone()).await.map(Arc::new);
-        if let Ok(values) = &outcome
+        if self.cache
+            && let Ok(values) = &outcome
             && let Ok(mut state) = self.state.lock()
         {
             for k in unique {

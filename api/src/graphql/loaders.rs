@@ -446,23 +446,33 @@ pub struct Loaders {
 impl Loaders {
     /// Fresh loaders (and caches) for one request.
     pub fn new(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> Self {
+        Self::build(db, catalogue, true)
+    }
+
+    /// Loaders for a long-lived connection: they batch but keep nothing, so that every
+    /// subscription event reads the data as it is then and memory does not grow.
+    pub fn uncached(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> Self {
+        Self::build(db, catalogue, false)
+    }
+
+    fn build(db: &DatabaseConnection, catalogue: &Arc<Catalogue>, cache: bool) -> Self {
         Self {
-            organisations: Batcher::new(OrganisationsById(db.clone())),
-            memberships: Batcher::new(MembershipsOfMember(db.clone())),
-            members: Batcher::new(MembersOfGroup(db.clone())),
-            successions: Batcher::new(Successions(db.clone())),
-            contact_points: Batcher::new(ContactPointsOf(db.clone())),
-            profiles: Batcher::new(ProfilesOf(db.clone())),
-            competences: Batcher::new(CompetencesOf(db.clone(), catalogue.clone())),
-            assignments: Batcher::new(AssignmentsById(db.clone())),
-            transfers: Batcher::new(TransfersById(db.clone())),
-            resources: Batcher::new(ResourcesById(db.clone())),
-            reservations: Batcher::new(ReservationsById(db.clone())),
-            agreements: Batcher::new(AgreementsById(db.clone())),
-            free_capacity: Batcher::new(FreeCapacity(db.clone())),
-            resources_of: Batcher::new(ResourcesOf(db.clone())),
-            reservations_of: Batcher::new(ReservationsOf(db.clone())),
-            agreements_of: Batcher::new(AgreementsOf(db.clone())),
+            organisations: Batcher::new(OrganisationsById(db.clone()), cache),
+            memberships: Batcher::new(MembershipsOfMember(db.clone()), cache),
+            members: Batcher::new(MembersOfGroup(db.clone()), cache),
+            successions: Batcher::new(Successions(db.clone()), cache),
+            contact_points: Batcher::new(ContactPointsOf(db.clone()), cache),
+            profiles: Batcher::new(ProfilesOf(db.clone()), cache),
+            competences: Batcher::new(CompetencesOf(db.clone(), catalogue.clone()), cache),
+            assignments: Batcher::new(AssignmentsById(db.clone()), cache),
+            transfers: Batcher::new(TransfersById(db.clone()), cache),
+            resources: Batcher::new(ResourcesById(db.clone()), cache),
+            reservations: Batcher::new(ReservationsById(db.clone()), cache),
+            agreements: Batcher::new(AgreementsById(db.clone()), cache),
+            free_capacity: Batcher::new(FreeCapacity(db.clone()), cache),
+            resources_of: Batcher::new(ResourcesOf(db.clone()), cache),
+            reservations_of: Batcher::new(ReservationsOf(db.clone()), cache),
+            agreements_of: Batcher::new(AgreementsOf(db.clone()), cache),
         }
     }
 }

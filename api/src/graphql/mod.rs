@@ -5,7 +5,9 @@ pub mod batch;
 pub mod competences;
 pub mod context;
 pub mod cost;
+pub mod federation;
 pub mod governance;
+pub mod guard;
 pub mod ids;
 pub mod loaders;
 pub mod parse_cache;
@@ -26,6 +28,7 @@ pub struct Query(
     governance::GovernanceQuery,
     governance::FeedQuery,
     resources::ResourceQuery,
+    federation::FederationQuery,
 );
 
 /// Every mutation.
@@ -42,19 +45,34 @@ pub type AppSchema = Schema<Query, Mutation, governance::Subscription>;
 
 /// Builds the schema with `limits`; the state comes with each request.
 pub fn build_schema(limits: &Limits) -> AppSchema {
-    Schema::build(
+    let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
         governance::Subscription,
-    )
-    .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .extension(parse_cache::ParseCache::new(512))
-    .extension(cost::CostLimit::new(limits))
-    .finish()
+    );
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !limits.suggestions || !limits.introspection {
+        builder = builder.disable_suggestions();
+    }
+    builder
+        .enable_federation()
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(guard::Guard::new(limits))
+        .extension(parse_cache::ParseCache::new(512))
+        .extension(cost::CostLimit::new(limits))
+        .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     build_schema(&Limits::default()).sdl()
+}
+
+/// The schema as an Apollo Federation v2 subgraph (what `_service { sdl }` answers).
+pub fn subgraph_sdl() -> String {
+    build_schema(&Limits::default())
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
 }

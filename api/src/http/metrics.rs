@@ -43,6 +43,7 @@ pub struct Metrics {
     latency: Family<Labels, Histogram, fn() -> Histogram>,
     cost: Histogram,
     rate_limited: Counter,
+    slow_subscribers: Counter,
     pool_connections: Gauge,
     pool_idle: Gauge,
     operations: Mutex<HashSet<String>>,
@@ -76,6 +77,12 @@ impl Default for Metrics {
             "Requests refused for being over their cost budget",
             rate_limited.clone(),
         );
+        let slow_subscribers = Counter::default();
+        registry.register(
+            "slow_subscribers_closed",
+            "Subscription connections closed because the client stopped reading",
+            slow_subscribers.clone(),
+        );
         let pool_connections = Gauge::default();
         registry.register(
             "db_pool_connections",
@@ -94,6 +101,7 @@ impl Default for Metrics {
             latency,
             cost,
             rate_limited,
+            slow_subscribers,
             pool_connections,
             pool_idle,
             operations: Mutex::new(HashSet::new()),
@@ -139,6 +147,11 @@ impl Metrics {
         if o.outcome == "RATE_LIMITED" {
             self.rate_limited.inc();
         }
+    }
+
+    /// Records a subscription connection closed for being too slow.
+    pub fn slow_subscriber(&self) {
+        self.slow_subscribers.inc();
     }
 
     /// The text exposition, with the pool read now.

@@ -2,25 +2,23 @@
 //! otherwise), `/export/*`, `/healthz`, `/readyz`, `/metrics`.
 
 mod export;
+mod graphql;
 pub mod metrics;
+pub mod shutdown;
+mod sse;
+pub mod websocket;
+mod wire;
 
-use std::time::Duration;
-
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::rejection::GraphQLRejection;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
-use axum::Extension;
-use axum::Router;
-use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use async_graphql::parser::types::OperationType;
+use axum::Extension;
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -30,15 +28,13 @@ use crate::AppState;
 use crate::auth::{Actor, Claims};
 use crate::domain::registry;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::RequestContext;
 use crate::graphql::ids::{self, NodeType};
-use crate::graphql::loaders::Loaders;
 
 /// The application router.
 pub fn router(state: AppState) -> Router {
     let limits = state.limits.clone();
     Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -151,226 +147,6 @@ fn client_of(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
     connect.map_or_else(|| "local".to_owned(), |c| c.0.0.ip().to_string())
 }
 
-async fn execute(
-    state: &AppState,
-    headers: &HeaderMap,
-    client: String,
-    request: async_graphql::Request,
-) -> Response {
-    let id = request_id();
-    let actor = match authenticate(state, headers).await {
-        Ok(actor) => actor,
-        Err(AppError::Unauthenticated) => return unauthenticated(&id),
-        Err(other) => return failure(&other, &id),
-    };
-    let request = request
-        .data(state.clone())
-        .data(Loaders::new(&state.db, &state.catalogue))
-        .data(RequestContext {
-            today: Utc::now().date_naive(),
-            actor,
-            request_id: id.clone(),
-            client,
-        });
-    let (mutation, named) = operation_of(&request.query);
-    let operation = request.operation_name.clone().or(named);
-    let started = std::time::Instant::now();
-    let mut result = state.schema.execute(request).await;
-    let outcome = result
-        .errors
-        .first()
-        .and_then(|e| match e.extensions.as_ref()?.get("code")? {
-            async_graphql::Value::String(code) => Some(code.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| {
-            if result.errors.is_empty() {
-                "ok"
-            } else {
-                "GRAPHQL_ERROR"
-            }
-            .to_owned()
-        });
-    let cost = match result.extensions.get("cost") {
-        Some(async_graphql::Value::Object(c)) => match c.get("requested") {
-            Some(async_graphql::Value::Number(n)) => n.as_u64(),
-            _ => None,
-        },
-        _ => None,
-    };
-    state.metrics.observe(metrics::Observation {
-        operation: operation.as_deref(),
-        outcome: &outcome,
-        elapsed: started.elapsed(),
-        cost,
-    });
-    if mutation {
-        // Subscribers here look again at once (other instances hear PostgreSQL's NOTIFY).
-        state.feed.notify();
-    }
-    // Every error carries the request id, so that a report can be matched with the logs.
-    for error in &mut result.errors {
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("requestId", id.as_str());
-    }
-    let retry_after = result.errors.iter().find_map(|e| {
-        let ext = e.extensions.as_ref()?;
-        match ext.get("code") {
-            Some(async_graphql::Value::String(code)) if code == "RATE_LIMITED" => {
-                Some(ext.get("retryAfter").map(|v| v.to_string()))
-            }
-            _ => None,
-        }
-    });
-    let mut response = GraphQLResponse::from(result).into_response();
-    if let Some(retry_after) = retry_after {
-        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&s).ok()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-    }
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    response
-}
-
-async fn graphql_post(
-    State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> Response {
-    execute(&state, &headers, client_of(connect), request.into_inner()).await
-}
-
-/// Whether a document holds a mutation, and the name of its operation when it has one named
-/// operation (what metrics label it with when the client sends no `operationName`).
-fn operation_of(query: &str) -> (bool, Option<String>) {
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return (false, None);
-    };
-    let mutation = doc
-        .operations
-        .iter()
-        .any(|(_, op)| op.node.ty == OperationType::Mutation);
-    let name = match &doc.operations {
-        async_graphql::parser::types::DocumentOperations::Single(_) => None,
-        async_graphql::parser::types::DocumentOperations::Multiple(ops) if ops.len() == 1 => {
-            ops.keys().next().map(|n| n.to_string())
-        }
-        async_graphql::parser::types::DocumentOperations::Multiple(_) => None,
-    };
-    (mutation, name)
-}
-
-/// Whether a document holds a mutation (refused over GET, which must stay safe).
-fn has_mutation(query: &str) -> bool {
-    async_graphql::parser::parse_query(query).is_ok_and(|doc| {
-        doc.operations
-            .iter()
-            .any(|(_, op)| op.node.ty == OperationType::Mutation)
-    })
-}
-
-/// The `connection_init` payload's token: `Authorization` (or `authorization`) with a
-/// `Bearer` value, or a bare `authToken`.
-fn init_token(payload: &serde_json::Value) -> Option<String> {
-    for key in ["Authorization", "authorization"] {
-        if let Some(v) = payload.get(key) {
-            return Some(v.as_str().unwrap_or("").to_owned());
-        }
-    }
-    payload
-        .get("authToken")
-        .map(|t| format!("Bearer {}", t.as_str().unwrap_or("")))
-}
-
-/// GraphQL over WebSocket (graphql-transport-ws and the older graphql-ws): the token travels
-/// in `connection_init`, under the same rules as the `Authorization` header.
-fn websocket(
-    state: AppState,
-    client: String,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let schema = state.schema.clone();
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let actor = match init_token(&payload) {
-                        None => Actor::anonymous(),
-                        Some(value) => {
-                            let claims = state
-                                .auth
-                                .verify_header(&value)
-                                .map_err(|_| async_graphql::Error::new("invalid credentials"))?;
-                            actor_from_claims(&state, &claims)
-                                .await
-                                .map_err(|e| async_graphql::Error::new(e.to_string()))?
-                        }
-                    };
-                    let mut data = async_graphql::Data::default();
-                    data.insert(Loaders::new(&state.db, &state.catalogue));
-                    data.insert(RequestContext {
-                        today: Utc::now().date_naive(),
-                        actor,
-                        request_id: request_id(),
-                        client,
-                    });
-                    data.insert(state);
-                    Ok(data)
-                })
-                .serve()
-        })
-}
-
-async fn graphql_get(
-    State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    protocol: Result<GraphQLProtocol, StatusCode>,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    if let (Ok(upgrade), Ok(protocol)) = (upgrade, protocol) {
-        return websocket(state, client_of(connect), protocol, upgrade);
-    }
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    match request {
-        Ok(request) if !wants_html => {
-            let request = request.into_inner();
-            if has_mutation(&request.query) {
-                let body = serde_json::json!({
-                    "errors": [{ "message": "mutations are not allowed over GET: use POST",
-                                 "extensions": { "code": "METHOD_NOT_ALLOWED" } }]
-                });
-                let mut response =
-                    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
-                response
-                    .headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
-                return response;
-            }
-            execute(&state, &headers, client_of(connect), request).await
-        }
-        _ => Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("Maillage")
-                .finish(),
-        )
-        .into_response(),
-    }
-}
-
 async fn metrics_text(State(state): State<AppState>) -> Response {
     (
         [(
@@ -387,7 +163,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    if state.shutting_down.load(Ordering::SeqCst) {
+    if state.shutdown.has_begun() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
     match crate::reference::is_loaded(&state.db).await {

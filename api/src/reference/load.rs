@@ -11,13 +11,14 @@ use sea_orm::{
     EntityTrait, QueryFilter, QuerySelect,
 };
 
+use super::events::{self, Touched};
 use super::snapshot::Snapshot;
 use crate::domain::text::fold;
 
 /// Source label of national reference facts.
 pub const SOURCE: &str = "COG";
 /// Rows per multi-row INSERT (well under SQLite's and PostgreSQL's bind limits).
-const CHUNK: usize = 1000;
+pub(super) const CHUNK: usize = 1000;
 
 /// What an import changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -38,6 +39,8 @@ pub struct ImportReport {
     pub successions_inserted: usize,
     /// Successions deleted.
     pub successions_deleted: usize,
+    /// Change events written (one per organisation touched).
+    pub change_events: usize,
 }
 
 impl ImportReport {
@@ -59,10 +62,12 @@ pub async fn apply(
 ) -> Result<ImportReport, DbErr> {
     let txn = crate::domain::begin_write(db).await?;
     let mut report = ImportReport::default();
-    let ids = apply_organisations(&txn, snapshot, &mut report).await?;
-    apply_memberships(&txn, snapshot, &ids, &mut report).await?;
-    apply_successions(&txn, snapshot, &ids, &mut report).await?;
-    delete_stale_organisations(&txn, snapshot, &mut report).await?;
+    let mut touched = Touched::default();
+    let ids = apply_organisations(&txn, snapshot, &mut report, &mut touched).await?;
+    apply_memberships(&txn, snapshot, &ids, &mut report, &mut touched).await?;
+    apply_successions(&txn, snapshot, &ids, &mut report, &mut touched).await?;
+    delete_stale_organisations(&txn, snapshot, &mut report, &mut touched).await?;
+    report.change_events = events::record(&txn, &touched).await?;
 
     let previous = reference_dataset::Entity::find_by_id("cog")
         .one(&txn)
@@ -128,6 +133,7 @@ async fn apply_organisations(
     txn: &DatabaseTransaction,
     snapshot: &Snapshot,
     report: &mut ImportReport,
+    touched: &mut Touched,
 ) -> Result<Vec<i64>, DbErr> {
     let existing: HashMap<String, organisation::Model> = organisation::Entity::find()
         .filter(organisation::Column::Source.eq(SOURCE))
@@ -138,6 +144,7 @@ async fn apply_organisations(
         .collect();
     let now = Utc::now();
     let mut inserts = Vec::new();
+    let mut inserted_keys = Vec::new();
     for rec in &snapshot.organisations {
         let facts: OrgFacts = (
             rec.kind,
@@ -167,13 +174,16 @@ async fn apply_organisations(
             ..Default::default()
         };
         match existing.get(&rec.key) {
-            None => inserts.push(organisation::ActiveModel {
-                source: Set(SOURCE.into()),
-                reference_key: Set(Some(rec.key.clone())),
-                territory_id: Set(None),
-                version: Set(1),
-                created_at: Set(now),
-                ..active
+            None => inserts.push({
+                inserted_keys.push(rec.key.as_str());
+                organisation::ActiveModel {
+                    source: Set(SOURCE.into()),
+                    reference_key: Set(Some(rec.key.clone())),
+                    territory_id: Set(None),
+                    version: Set(1),
+                    created_at: Set(now),
+                    ..active
+                }
             }),
             Some(m) if facts_of_model(m) != facts => {
                 organisation::Entity::update(organisation::ActiveModel {
@@ -184,6 +194,10 @@ async fn apply_organisations(
                 .exec(txn)
                 .await?;
                 report.organisations_updated += 1;
+                touched.updated.insert(m.id);
+                if m.valid_to.is_none() && rec.valid_to.is_some() {
+                    touched.ended.insert(m.id);
+                }
             }
             Some(_) => {}
         }
@@ -209,6 +223,11 @@ async fn apply_organisations(
         .into_iter()
         .filter_map(|(k, id, t)| k.map(|k| (k, (id, t))))
         .collect();
+    touched.created.extend(
+        inserted_keys
+            .iter()
+            .filter_map(|k| ids_by_key.get(*k).map(|(id, _)| *id)),
+    );
     let mut ids = Vec::with_capacity(snapshot.organisations.len());
     for rec in &snapshot.organisations {
         let (id, _) = ids_by_key
@@ -226,6 +245,7 @@ async fn apply_organisations(
                 .filter(organisation::Column::Id.eq(ids[i]))
                 .exec(txn)
                 .await?;
+            touched.updated.insert(ids[i]);
         }
     }
     Ok(ids)
@@ -236,6 +256,7 @@ async fn apply_memberships(
     snapshot: &Snapshot,
     ids: &[i64],
     report: &mut ImportReport,
+    touched: &mut Touched,
 ) -> Result<(), DbErr> {
     let existing: HashMap<String, membership::Model> = membership::Entity::find()
         .filter(membership::Column::Source.eq(SOURCE))
@@ -267,16 +288,19 @@ async fn apply_memberships(
             vintages.clone(),
         );
         match existing.get(&key) {
-            None => inserts.push(membership::ActiveModel {
-                member_id: Set(ids[rec.member]),
-                group_id: Set(ids[rec.group]),
-                kind: Set(rec.kind),
-                valid_from: Set(rec.valid_from),
-                valid_to: Set(rec.valid_to),
-                source: Set(SOURCE.into()),
-                vintages: Set(vintages),
-                reference_key: Set(Some(key.clone())),
-                ..Default::default()
+            None => inserts.push({
+                touched.updated.extend([ids[rec.member], ids[rec.group]]);
+                membership::ActiveModel {
+                    member_id: Set(ids[rec.member]),
+                    group_id: Set(ids[rec.group]),
+                    kind: Set(rec.kind),
+                    valid_from: Set(rec.valid_from),
+                    valid_to: Set(rec.valid_to),
+                    source: Set(SOURCE.into()),
+                    vintages: Set(vintages),
+                    reference_key: Set(Some(key.clone())),
+                    ..Default::default()
+                }
             }),
             Some(m)
                 if (
@@ -299,6 +323,9 @@ async fn apply_memberships(
                 .exec(txn)
                 .await?;
                 report.memberships_updated += 1;
+                touched
+                    .updated
+                    .extend([m.member_id, m.group_id, wanted.0, wanted.1]);
             }
             Some(_) => {}
         }
@@ -313,7 +340,10 @@ async fn apply_memberships(
     let stale: Vec<i64> = existing
         .iter()
         .filter(|(k, _)| !seen.contains(*k))
-        .map(|(_, m)| m.id)
+        .map(|(_, m)| {
+            touched.updated.extend([m.member_id, m.group_id]);
+            m.id
+        })
         .collect();
     report.memberships_deleted = stale.len();
     for chunk in stale.chunks(CHUNK) {
@@ -330,6 +360,7 @@ async fn apply_successions(
     snapshot: &Snapshot,
     ids: &[i64],
     report: &mut ImportReport,
+    touched: &mut Touched,
 ) -> Result<(), DbErr> {
     let existing: HashMap<String, succession::Model> = succession::Entity::find()
         .filter(succession::Column::Source.eq(SOURCE))
@@ -350,6 +381,9 @@ async fn apply_successions(
             rec.date
         );
         if !existing.contains_key(&key) {
+            touched
+                .updated
+                .extend([ids[rec.predecessor], ids[rec.successor]]);
             inserts.push(succession::ActiveModel {
                 predecessor_id: Set(ids[rec.predecessor]),
                 successor_id: Set(ids[rec.successor]),
@@ -371,7 +405,10 @@ async fn apply_successions(
     let stale: Vec<i64> = existing
         .iter()
         .filter(|(k, _)| !seen.contains(*k))
-        .map(|(_, m)| m.id)
+        .map(|(_, m)| {
+            touched.updated.extend([m.predecessor_id, m.successor_id]);
+            m.id
+        })
         .collect();
     report.successions_deleted = stale.len();
     if !stale.is_empty() {
@@ -389,6 +426,7 @@ async fn delete_stale_organisations(
     txn: &DatabaseTransaction,
     snapshot: &Snapshot,
     report: &mut ImportReport,
+    touched: &mut Touched,
 ) -> Result<(), DbErr> {
     let keys: HashSet<&str> = snapshot
         .organisations
@@ -407,6 +445,7 @@ async fn delete_stale_organisations(
         .map(|(_, id)| id)
         .collect();
     report.organisations_deleted = stale.len();
+    touched.deleted.extend(stale.iter().copied());
     if !stale.is_empty() {
         organisation::Entity::delete_many()
             .filter(organisation::Column::Id.is_in(stale))

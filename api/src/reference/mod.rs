@@ -3,6 +3,7 @@
 
 pub mod competences;
 pub mod compile;
+pub mod events;
 pub mod load;
 pub mod snapshot;
 pub mod upstream;

@@ -32,6 +32,9 @@ fn node_type(entity_type: &str) -> Option<NodeType> {
         "ContactPoint" => Some(NodeType::ContactPoint),
         "Assignment" => Some(NodeType::Assignment),
         "Transfer" => Some(NodeType::Transfer),
+        "Resource" => Some(NodeType::Resource),
+        "Reservation" => Some(NodeType::Reservation),
+        "Agreement" => Some(NodeType::Agreement),
         _ => None,
     }
 }
@@ -44,7 +47,8 @@ impl ChangeEvent {
         Position::of(&self.0).cursor()
     }
 
-    /// Type of the changed entity (`Organisation`, `ContactPoint`, `Assignment`, `Transfer`).
+    /// Type of the changed entity (`Organisation`, `ContactPoint`, `Assignment`, `Transfer`,
+    /// `Resource`, `Reservation`, `Agreement`).
     async fn entity_type(&self) -> &str {
         &self.0.entity_type
     }
@@ -82,7 +86,7 @@ impl ChangeEvent {
             .map(|o| Organisation::new(o, today)))
     }
 
-    /// The organisation of the actor who made the change.
+    /// The organisation of the actor who made the change (null for a reference import).
     async fn actor_organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         let Some(id) = self.0.actor_organisation_id else {
             return Ok(None);
@@ -126,7 +130,8 @@ impl FeedQuery {
     /// Every committed change after `after`, in a total order that never changes: a client
     /// that stores `endCursor` and asks again gets every later change exactly once, across
     /// restarts, even when transactions commit out of order. `first` defaults to 20, at most
-    /// 100. Events about data the caller may not see are left out.
+    /// 100. Events about data the caller may not see are left out. Reference imports appear
+    /// too: one event per organisation they created, changed, ended or removed.
     #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn changes(
         &self,
@@ -152,5 +157,11 @@ impl FeedQuery {
             end_cursor: page.end.map(|p| p.cursor()),
             has_next_page: page.has_next,
         })
+    }
+
+    /// The cursor of the newest event now: `changes(after: feedCursor)` then yields exactly
+    /// what commits later (null while the feed is empty, which `after: null` reads from).
+    async fn feed_cursor(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(feed::head(&state(ctx)?.db).await?.map(|p| p.cursor()))
     }
 }

@@ -1,0 +1,436 @@
+//! What every request goes through before it can cost anything: automatic persisted queries
+//! (the document by its SHA-256), the document's size, tokens, directives and aliases
+//! (counted before validation, most before parsing), and what the operation is (a mutation
+//! is refused where the transport must stay safe; metrics name it). Request errors get
+//! stable codes: `PERSISTED_QUERY_NOT_FOUND`, `LIMIT_EXCEEDED`, `GRAPHQL_PARSE_FAILED`,
+//! `GRAPHQL_VALIDATION_FAILED`, `METHOD_NOT_ALLOWED`.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
+    NextValidation,
+};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
+use async_graphql::{
+    ErrorExtensionValues, Request, Response, ServerError, ServerResult, ValidationResult,
+};
+use async_graphql::{Value, Variables};
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+
+use crate::config::Limits;
+
+/// What the operation of a request turned out to be, for the transport to act on.
+#[derive(Debug, Clone, Default)]
+pub struct OperationInfo {
+    /// Whether it is a mutation.
+    pub mutation: bool,
+    /// Its name, from `operationName` or the document's one named operation.
+    pub name: Option<String>,
+}
+
+/// Request data: where the guard writes the [`OperationInfo`]; `read_only` refuses mutations.
+#[derive(Debug, Clone, Default)]
+pub struct OperationSlot {
+    /// Refuse mutations (GET requests).
+    pub read_only: bool,
+    /// The `operationName` the client sent.
+    pub requested: Option<String>,
+    /// Filled once the document is parsed.
+    pub info: Arc<Mutex<Option<OperationInfo>>>,
+}
+
+impl OperationSlot {
+    /// What was recorded.
+    pub fn get(&self) -> OperationInfo {
+        self.info
+            .lock()
+            .ok()
+            .and_then(|i| i.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// A request error with a stable code (and details in its extensions).
+pub fn request_error(
+    code: &str,
+    message: impl Into<String>,
+    detail: &[(&str, Value)],
+) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let mut ext = ErrorExtensionValues::default();
+    ext.set("code", code);
+    for (k, v) in detail {
+        ext.set(*k, v.clone());
+    }
+    error.extensions = Some(ext);
+    error
+}
+
+fn limit_exceeded(limit: &str, max: usize, message: String) -> ServerError {
+    request_error(
+        "LIMIT_EXCEEDED",
+        message,
+        &[
+            ("limit", Value::from(limit)),
+            ("max", Value::from(max as u64)),
+        ],
+    )
+}
+
+/// Tokens and directives of a document, counted without parsing it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Lexical tokens (punctuators, names, numbers, strings).
+    pub tokens: usize,
+    /// `@` punctuators: directives.
+    pub directives: usize,
+}
+
+/// Scans `doc` as GraphQL's lexer would, stopping once `max_tokens` is passed.
+pub fn scan(doc: &str, max_tokens: usize) -> Scan {
+    let b = doc.as_bytes();
+    let mut scan = Scan::default();
+    let mut i = 0;
+    while i < b.len() && scan.tokens <= max_tokens {
+        match b[i] {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
+                i += 1;
+                continue;
+            }
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' if b[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                    i += if b[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 3;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'.' if b[i..].starts_with(b"...") => i += 3,
+            b'@' => {
+                scan.directives += 1;
+                i += 1;
+            }
+            0xEF if b[i..].starts_with(b"\xEF\xBB\xBF") => {
+                i += 3;
+                continue;
+            }
+            c if c == b'_' || c.is_ascii_alphabetic() => {
+                i += 1;
+                while i < b.len() && (b[i] == b'_' || b[i].is_ascii_alphanumeric()) {
+                    i += 1;
+                }
+            }
+            c if c == b'-' || c.is_ascii_digit() => {
+                i += 1;
+                while i < b.len()
+                    && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'.' | b'+' | b'-'))
+                {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+        scan.tokens += 1;
+    }
+    scan
+}
+
+fn aliases_in(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => {
+                usize::from(f.node.alias.is_some()) + aliases_in(&f.node.selection_set.node)
+            }
+            Selection::InlineFragment(f) => aliases_in(&f.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+/// Aliases written in a document (each fragment counted once, as written).
+pub fn aliases(doc: &ExecutableDocument) -> usize {
+    let in_operations: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| aliases_in(&op.node.selection_set.node))
+        .sum();
+    let in_fragments: usize = doc
+        .fragments
+        .values()
+        .map(|f| aliases_in(&f.node.selection_set.node))
+        .sum();
+    in_operations + in_fragments
+}
+
+fn operation_info(doc: &ExecutableDocument, requested: Option<&str>) -> OperationInfo {
+    match &doc.operations {
+        DocumentOperations::Single(op) => OperationInfo {
+            mutation: op.node.ty == OperationType::Mutation,
+            name: requested.map(str::to_owned),
+        },
+        DocumentOperations::Multiple(ops) => {
+            let chosen = match requested {
+                Some(name) => ops.iter().find(|(n, _)| n.as_str() == name),
+                None if ops.len() == 1 => ops.iter().next(),
+                None => None,
+            };
+            OperationInfo {
+                mutation: chosen.map_or_else(
+                    || ops.values().any(|op| op.node.ty == OperationType::Mutation),
+                    |(_, op)| op.node.ty == OperationType::Mutation,
+                ),
+                name: chosen.map(|(n, _)| n.to_string()),
+            }
+        }
+    }
+}
+
+/// The guard's settings and its store of persisted documents.
+#[derive(Clone)]
+pub struct Guard {
+    max_document_bytes: usize,
+    max_tokens: usize,
+    max_directives: usize,
+    max_aliases: usize,
+    persisted: Arc<Mutex<LruCache<String, String>>>,
+}
+
+impl Guard {
+    /// The guard over `limits`.
+    pub fn new(limits: &Limits) -> Self {
+        let capacity = NonZeroUsize::new(limits.persisted_queries).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            max_document_bytes: limits.max_document_bytes,
+            max_tokens: limits.max_tokens,
+            max_directives: limits.max_directives,
+            max_aliases: limits.max_aliases,
+            persisted: Arc::new(Mutex::new(LruCache::new(capacity))),
+        }
+    }
+
+    /// Resolves an automatic persisted query: a known hash stands for its document; a
+    /// document sent with its hash is kept once the hash is checked.
+    fn persisted_document(&self, request: &mut Request) -> ServerResult<()> {
+        let Some(ext) = request.extensions.get("persistedQuery") else {
+            return Ok(());
+        };
+        let hash = match ext {
+            Value::Object(o) => match (o.get("version"), o.get("sha256Hash")) {
+                (Some(Value::Number(v)), Some(Value::String(h))) if v.as_u64() == Some(1) => {
+                    h.to_ascii_lowercase()
+                }
+                _ => {
+                    return Err(request_error(
+                        "PERSISTED_QUERY_INVALID",
+                        "`persistedQuery` needs `version: 1` and a `sha256Hash`",
+                        &[],
+                    ));
+                }
+            },
+            _ => {
+                return Err(request_error(
+                    "PERSISTED_QUERY_INVALID",
+                    "`persistedQuery` must be an object",
+                    &[],
+                ));
+            }
+        };
+        let mut store = self
+            .persisted
+            .lock()
+            .map_err(|_| request_error("INTERNAL", "persisted queries are unavailable", &[]))?;
+        if request.query.is_empty() {
+            match store.get(&hash) {
+                Some(doc) => request.query = doc.clone(),
+                None => {
+                    return Err(request_error(
+                        "PERSISTED_QUERY_NOT_FOUND",
+                        "PersistedQueryNotFound",
+                        &[],
+                    ));
+                }
+            }
+        } else {
+            let actual = format!("{:x}", Sha256::digest(request.query.as_bytes()));
+            if actual != hash {
+                return Err(request_error(
+                    "PERSISTED_QUERY_HASH_MISMATCH",
+                    "`sha256Hash` is not the SHA-256 of the query",
+                    &[],
+                ));
+            }
+            // Only documents within the limits are worth keeping.
+            if request.query.len() <= self.max_document_bytes {
+                store.put(hash, request.query.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn check_text(&self, query: &str) -> ServerResult<()> {
+        if query.len() > self.max_document_bytes {
+            return Err(limit_exceeded(
+                "documentBytes",
+                self.max_document_bytes,
+                format!(
+                    "the document is longer than {} bytes",
+                    self.max_document_bytes
+                ),
+            ));
+        }
+        let scan = scan(query, self.max_tokens);
+        if scan.tokens > self.max_tokens {
+            return Err(limit_exceeded(
+                "tokens",
+                self.max_tokens,
+                format!("the document has more than {} tokens", self.max_tokens),
+            ));
+        }
+        if scan.directives > self.max_directives {
+            return Err(limit_exceeded(
+                "directives",
+                self.max_directives,
+                format!(
+                    "the document has more than {} directives",
+                    self.max_directives
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ExtensionFactory for Guard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(self.clone())
+    }
+}
+
+/// Validation errors with the codes clients match on (limits of depth and complexity are
+/// limits like the others).
+fn coded(mut errors: Vec<ServerError>) -> Vec<ServerError> {
+    for e in &mut errors {
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            let code = if e.message.contains("nested too deep") || e.message.contains("too complex")
+            {
+                "LIMIT_EXCEEDED"
+            } else {
+                "GRAPHQL_VALIDATION_FAILED"
+            };
+            ext.set("code", code);
+        }
+    }
+    errors
+}
+
+#[async_trait::async_trait]
+impl Extension for Guard {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        self.persisted_document(&mut request)?;
+        self.check_text(&request.query)?;
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await.map_err(|mut e| {
+            let ext = e.extensions.get_or_insert_with(Default::default);
+            if ext.get("code").is_none() {
+                // The parser's own bound on nesting is a limit like the others.
+                if e.message.contains("recursion") {
+                    ext.set("code", "LIMIT_EXCEEDED");
+                    ext.set("limit", "depth");
+                } else {
+                    ext.set("code", "GRAPHQL_PARSE_FAILED");
+                }
+            }
+            e
+        })?;
+        let aliases = aliases(&doc);
+        if aliases > self.max_aliases {
+            return Err(limit_exceeded(
+                "aliases",
+                self.max_aliases,
+                format!(
+                    "the document has {aliases} aliases, more than {}",
+                    self.max_aliases
+                ),
+            ));
+        }
+        if let Some(slot) = ctx.data_opt::<OperationSlot>() {
+            let info = operation_info(&doc, slot.requested.as_deref());
+            if slot.read_only && info.mutation {
+                return Err(request_error(
+                    "METHOD_NOT_ALLOWED",
+                    "mutations are not allowed over GET: use POST",
+                    &[],
+                ));
+            }
+            if let Ok(mut recorded) = slot.info.lock() {
+                *recorded = Some(info);
+            }
+        }
+        Ok(doc)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(coded)
+    }
+
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        // async-graphql's own field errors carry no code: they are arguments that did not
+        // coerce (a malformed `Date`, say).
+        for e in &mut response.errors {
+            let ext = e.extensions.get_or_insert_with(Default::default);
+            if ext.get("code").is_none() {
+                ext.set(
+                    "code",
+                    if e.path.is_empty() {
+                        "BAD_REQUEST"
+                    } else {
+                        "BAD_USER_INPUT"
+                    },
+                );
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,208 @@
+//! The `/graphql` endpoint over HTTP: POST runs any operation, GET runs queries (and serves
+//! GraphiQL to browsers, and WebSocket upgrades), `Accept: text/event-stream` streams.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use async_graphql::http::GraphiQLSource;
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::Utc;
+
+use super::wire::{self, Media};
+use super::{
+    AppError, authenticate, client_of, failure, metrics, request_id, sse, unauthenticated,
+    websocket,
+};
+use crate::AppState;
+use crate::graphql::context::RequestContext;
+use crate::graphql::guard::OperationSlot;
+use crate::graphql::loaders::Loaders;
+
+/// A request ready to run: its caller authenticated, its context attached (or the answer
+/// that refuses it). A stream's loaders keep nothing between its results; a read-only
+/// request (GET) refuses mutations.
+pub(super) async fn prepare(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: String,
+    request: async_graphql::Request,
+    stream: bool,
+    read_only: bool,
+) -> Result<(async_graphql::Request, String, OperationSlot), Response> {
+    let id = request_id();
+    let actor = match authenticate(state, headers).await {
+        Ok(actor) => actor,
+        Err(AppError::Unauthenticated) => return Err(unauthenticated(&id)),
+        Err(other) => return Err(failure(&other, &id)),
+    };
+    let loaders = if stream {
+        Loaders::uncached(&state.db, &state.catalogue)
+    } else {
+        Loaders::new(&state.db, &state.catalogue)
+    };
+    let slot = OperationSlot {
+        read_only,
+        requested: request.operation_name.clone(),
+        info: Default::default(),
+    };
+    let request = request
+        .data(state.clone())
+        .data(loaders)
+        .data(slot.clone())
+        .data(RequestContext {
+            today: Utc::now().date_naive(),
+            actor,
+            request_id: id.clone(),
+            client,
+        });
+    Ok((request, id, slot))
+}
+
+/// Whether the client asks for a stream of events (GraphQL over SSE).
+fn wants_events(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"))
+}
+
+/// The code of the first error, or `ok`.
+fn outcome_of(result: &async_graphql::Response) -> String {
+    match result.errors.first() {
+        None => "ok".to_owned(),
+        Some(e) => match e.extensions.as_ref().and_then(|x| x.get("code")) {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            _ => "GRAPHQL_ERROR".to_owned(),
+        },
+    }
+}
+
+/// The cost charged, read from `extensions.cost`.
+fn cost_of(result: &async_graphql::Response) -> Option<u64> {
+    match result.extensions.get("cost") {
+        Some(async_graphql::Value::Object(c)) => match c.get("requested") {
+            Some(async_graphql::Value::Number(n)) => n.as_u64(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: String,
+    request: async_graphql::Request,
+    read_only: bool,
+) -> Response {
+    let media = Media::negotiate(headers);
+    let (request, id, slot) = match prepare(state, headers, client, request, false, read_only).await
+    {
+        Ok(prepared) => prepared,
+        Err(refusal) => return refusal,
+    };
+    let started = Instant::now();
+    let mut result = state.schema.execute(request).await;
+    let outcome = outcome_of(&result);
+    let operation = slot.get();
+    state.metrics.observe(metrics::Observation {
+        operation: operation.name.as_deref(),
+        outcome: &outcome,
+        elapsed: started.elapsed(),
+        cost: cost_of(&result),
+    });
+    if operation.mutation {
+        // Subscribers here look again at once (other instances hear PostgreSQL's NOTIFY).
+        state.feed.notify();
+    }
+    // Every error carries the request id, so that a report can be matched with the logs.
+    for error in &mut result.errors {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("requestId", id.as_str());
+    }
+    let retry_after = result.errors.first().and_then(|e| {
+        let ext = e.extensions.as_ref()?;
+        ext.get("retryAfter").map(|v| v.to_string())
+    });
+    let status = match outcome.as_str() {
+        "RATE_LIMITED" => Some(StatusCode::TOO_MANY_REQUESTS),
+        "METHOD_NOT_ALLOWED" => Some(StatusCode::METHOD_NOT_ALLOWED),
+        _ => None,
+    };
+    let mut response = wire::respond(result, media, status);
+    let h = response.headers_mut();
+    match outcome.as_str() {
+        "RATE_LIMITED" => {
+            if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&s).ok()) {
+                h.insert(header::RETRY_AFTER, v);
+            }
+        }
+        "METHOD_NOT_ALLOWED" => {
+            h.insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        _ => {}
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        h.insert("x-request-id", value);
+    }
+    response
+}
+
+/// `POST /graphql`.
+pub(super) async fn post(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = match wire::from_post(&headers, &body) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into_response(Media::negotiate(&headers), &request_id()),
+    };
+    if wants_events(&headers) {
+        return sse::respond(&state, &headers, client_of(connect), request, false).await;
+    }
+    execute(&state, &headers, client_of(connect), request, false).await
+}
+
+/// `GET /graphql`.
+pub(super) async fn get(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if let (Ok(upgrade), Some(protocol)) = (upgrade, websocket::protocol_of(&headers)) {
+        return websocket::upgrade(state, client_of(connect), protocol, upgrade);
+    }
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if browser || query.as_deref().is_none_or(str::is_empty) {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql")
+                .title("Maillage")
+                .finish(),
+        )
+        .into_response();
+    }
+    let request = match wire::from_get(query.as_deref()) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into_response(Media::negotiate(&headers), &request_id()),
+    };
+    if wants_events(&headers) {
+        return sse::respond(&state, &headers, client_of(connect), request, true).await;
+    }
+    execute(&state, &headers, client_of(connect), request, true).await
+}

@@ -1,0 +1,195 @@
+//! GraphQL over HTTP, as the specification (and graphql-http's audit) reads it: strict
+//! request parameters, `application/graphql-response+json` or `application/json` as the
+//! client accepts, and status codes that say whether the request itself was refused.
+
+use std::collections::HashMap;
+
+use async_graphql::{Request, Variables};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+/// The response media types, in the client's order of preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// `application/graphql-response+json`: request errors are HTTP 4xx.
+    GraphqlResponse,
+    /// `application/json` (also for `*/*` or no `Accept`): always 200 once parsed.
+    Json,
+}
+
+impl Media {
+    /// The media type the client prefers among those served (the first one it names).
+    pub fn negotiate(headers: &HeaderMap) -> Self {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        for range in accept.split(',') {
+            let mime = range.split(';').next().unwrap_or("").trim();
+            if mime.eq_ignore_ascii_case("application/graphql-response+json") {
+                return Media::GraphqlResponse;
+            }
+            if mime.eq_ignore_ascii_case("application/json") {
+                return Media::Json;
+            }
+        }
+        Media::Json
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// The parameters of a GraphQL request, with the types the specification requires.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Params {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<Map<String, Value>>,
+    extensions: Option<Map<String, Value>>,
+}
+
+/// A request that cannot be run, with why.
+#[derive(Debug)]
+pub struct Refusal {
+    status: StatusCode,
+    message: String,
+}
+
+impl Refusal {
+    fn bad(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    /// The answer, in the negotiated media type.
+    pub fn into_response(self, media: Media, request_id: &str) -> Response {
+        let body = json!({ "errors": [{
+            "message": self.message,
+            "extensions": { "code": "BAD_REQUEST", "requestId": request_id }
+        }] });
+        encoded(self.status, media, &body)
+    }
+}
+
+/// A POST body: `application/json` holding one request (batches are not accepted).
+pub fn from_post(headers: &HeaderMap, body: &Bytes) -> Result<Request, Refusal> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if content_type.as_deref() != Some("application/json") {
+        return Err(Refusal {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            message: "send the request as `content-type: application/json`".into(),
+        });
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Refusal::bad(format!("the body is not JSON: {e}")))?;
+    if value.is_array() {
+        return Err(Refusal::bad(
+            "batched requests are not accepted: send one at a time",
+        ));
+    }
+    let params: Params = serde_json::from_value(value)
+        .map_err(|e| Refusal::bad(format!("invalid request parameters: {e}")))?;
+    build(params)
+}
+
+/// GET parameters: `query`, `operationName`, and `variables` and `extensions` as JSON text.
+pub fn from_get(query_string: Option<&str>) -> Result<Request, Refusal> {
+    let raw: HashMap<String, String> = serde_urlencoded::from_str(query_string.unwrap_or(""))
+        .map_err(|e| Refusal::bad(format!("invalid query string: {e}")))?;
+    let json_map = |name: &str| -> Result<Option<Map<String, Value>>, Refusal> {
+        raw.get(name)
+            .map(|text| {
+                serde_json::from_str::<Option<Map<String, Value>>>(text)
+                    .map_err(|e| Refusal::bad(format!("`{name}` is not a JSON object: {e}")))
+            })
+            .transpose()
+            .map(Option::flatten)
+    };
+    build(Params {
+        query: raw.get("query").cloned(),
+        operation_name: raw.get("operationName").cloned(),
+        variables: json_map("variables")?,
+        extensions: json_map("extensions")?,
+    })
+}
+
+fn build(params: Params) -> Result<Request, Refusal> {
+    let extensions = params.extensions.unwrap_or_default();
+    // A persisted query's hash may stand for the document (APQ).
+    if params.query.is_none() && !extensions.contains_key("persistedQuery") {
+        return Err(Refusal::bad("the `query` parameter is missing"));
+    }
+    let mut request = Request::new(params.query.unwrap_or_default()).variables(
+        Variables::from_json(Value::Object(params.variables.unwrap_or_default())),
+    );
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    for (key, value) in extensions {
+        let value = async_graphql::Value::from_json(value)
+            .map_err(|e| Refusal::bad(format!("invalid extension `{key}`: {e}")))?;
+        request.extensions.insert(key, value);
+    }
+    Ok(request)
+}
+
+/// Whether a result is a request error: nothing executed (no data, no error with a path).
+fn is_request_error(result: &async_graphql::Response) -> bool {
+    !result.errors.is_empty()
+        && matches!(result.data, async_graphql::Value::Null)
+        && result.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// Encodes a result: a request error has no `data` entry and, for clients that accept
+/// `application/graphql-response+json`, is HTTP 400; `status` overrides when set (429…).
+pub fn respond(
+    result: async_graphql::Response,
+    media: Media,
+    status: Option<StatusCode>,
+) -> Response {
+    let request_error = is_request_error(&result);
+    let mut body = serde_json::to_value(&result).unwrap_or_else(|_| {
+        json!({ "errors": [{ "message": "the result could not be encoded",
+                              "extensions": { "code": "INTERNAL" } }] })
+    });
+    if request_error && let Some(map) = body.as_object_mut() {
+        map.remove("data");
+    }
+    let status = status.unwrap_or(match (media, request_error) {
+        (Media::GraphqlResponse, true) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    });
+    let mut response = encoded(status, media, &body);
+    for (name, value) in result.http_headers.iter() {
+        response.headers_mut().append(name, value.clone());
+    }
+    response
+}
+
+fn encoded(status: StatusCode, media: Media, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media.content_type());
+    response
+}

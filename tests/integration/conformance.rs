@@ -1,0 +1,233 @@
+//! The ecosystem's expectations: GraphQL over HTTP (media types, status codes, strict
+//! parameters), automatic persisted queries, and Apollo Federation's `_service`/`_entities`.
+//! (The graphql-http audit, the graphql-ws client and the composition check run from
+//! `.ci/run` against a real server.)
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::common::{TestApp, error_code};
+
+async fn post(
+    app: &TestApp,
+    accept: Option<&str>,
+    content_type: Option<&str>,
+    body: &str,
+) -> (StatusCode, String, Value) {
+    let mut request = Request::post("/graphql");
+    if let Some(a) = accept {
+        request = request.header(header::ACCEPT, a);
+    }
+    if let Some(c) = content_type {
+        request = request.header(header::CONTENT_TYPE, c);
+    }
+    let response = tower::ServiceExt::oneshot(
+        app.router.clone(),
+        request.body(Body::from(body.to_owned())).unwrap(),
+    )
+    .await
+    .unwrap();
+    let status = response.status();
+    let media = response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (
+        status,
+        media,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+const JSON: Option<&str> = Some("application/json");
+const GRAPHQL_RESPONSE: Option<&str> = Some("application/graphql-response+json");
+
+#[tokio::test]
+async fn graphql_over_http_media_types_and_status_codes() {
+    let app = TestApp::new().await;
+    let ok = r#"{"query":"{ organisation(inseeCode: \"35238\") { name } }"}"#;
+    for (accept, media) in [
+        (JSON, "application/json"),
+        (GRAPHQL_RESPONSE, "application/graphql-response+json"),
+        (Some("*/*"), "application/json"),
+        (None, "application/json"),
+        (
+            Some("application/graphql-response+json, application/json;q=0.9"),
+            "application/graphql-response+json",
+        ),
+    ] {
+        let (status, got, body) = post(&app, accept, JSON, ok).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(got.starts_with(media), "{accept:?}: {got}");
+        assert_eq!(body["data"]["organisation"]["name"], "Rennes");
+    }
+    // Request errors: no `data`; 400 for clients that accept graphql-response+json.
+    for (doc, code) in [
+        (
+            r#"{"query":"{ organisation(inseeCode: "}"#,
+            "GRAPHQL_PARSE_FAILED",
+        ),
+        (r#"{"query":"{ nope }"}"#, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            r#"{"query":"query($c: String!) { organisation(inseeCode: $c) { name } }","variables":{"c":5}}"#,
+            "",
+        ),
+    ] {
+        let (status, _, body) = post(&app, GRAPHQL_RESPONSE, JSON, doc).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{doc}: {body}");
+        assert!(body.get("data").is_none(), "{body}");
+        if !code.is_empty() {
+            assert_eq!(error_code(&body), code);
+        }
+        let (status, _, body) = post(&app, JSON, JSON, doc).await;
+        assert_eq!(status, StatusCode::OK, "{doc}");
+        assert!(body["errors"].is_array());
+    }
+    // A field error is not a request error: 200 with data.
+    let (status, _, body) = post(
+        &app,
+        GRAPHQL_RESPONSE,
+        JSON,
+        r#"{"query":"{ organisation(inseeCode: \"3X\") { name } }"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert!(body.get("data").is_some(), "{body}");
+    // Malformed requests never reach GraphQL.
+    for (content_type, doc, status) in [
+        (None, ok, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (Some("text/plain"), ok, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (JSON, "{", StatusCode::BAD_REQUEST),
+        (JSON, "{}", StatusCode::BAD_REQUEST),
+        (JSON, r#"{"query": 1}"#, StatusCode::BAD_REQUEST),
+        (
+            JSON,
+            r#"{"query":"{ __typename }","variables":"{}"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            JSON,
+            r#"{"query":"{ __typename }","extensions":[]}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            JSON,
+            r#"[{"query":"{ __typename }"},{"query":"{ __typename }"}]"#,
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (got, _, body) = post(&app, JSON, content_type, doc).await;
+        assert_eq!(got, status, "{content_type:?} {doc}: {body}");
+        assert!(body["errors"][0]["message"].is_string(), "{body}");
+    }
+    // Null variables, operationName and extensions are allowed.
+    let (status, _, body) = post(&app, JSON, JSON,
+        r#"{"query":"query Q { __typename }","operationName":"Q","variables":null,"extensions":null}"#).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["__typename"], "Query");
+}
+
+fn sha256(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries() {
+    let app = TestApp::new().await;
+    let query = "query Rennes { organisation(inseeCode: \"35238\") { name } }";
+    let hash = sha256(query);
+    let by_hash =
+        json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } })
+            .to_string();
+    let (status, _, body) = post(&app, JSON, JSON, &by_hash).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(error_code(&body), "PERSISTED_QUERY_NOT_FOUND");
+
+    let with_query = json!({ "query": query, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }).to_string();
+    let (_, _, body) = post(&app, JSON, JSON, &with_query).await;
+    assert_eq!(body["data"]["organisation"]["name"], "Rennes", "{body}");
+    let (_, _, body) = post(&app, JSON, JSON, &by_hash).await;
+    assert_eq!(body["data"]["organisation"]["name"], "Rennes", "{body}");
+    // Over GET too, and a wrong hash is refused.
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } }).to_string();
+    let path = format!("/graphql?extensions={}", urlencode(&extensions));
+    let (status, text) = app.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("Rennes"), "{text}");
+    let wrong = json!({ "query": "{ __typename }", "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }).to_string();
+    let (_, _, body) = post(&app, JSON, JSON, &wrong).await;
+    assert_eq!(error_code(&body), "PERSISTED_QUERY_HASH_MISMATCH");
+
+    // A persisted mutation stays a mutation: refused over GET.
+    let mutation = "mutation { removeContactPoint(input: {id: \"Q29udGFjdFBvaW50Ojk5OTk5\", version: 1}) { userErrors { code } } }";
+    let mhash = sha256(mutation);
+    let register = json!({ "query": mutation, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": mhash } } }).to_string();
+    post(&app, JSON, JSON, &register).await;
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": mhash } }).to_string();
+    let (status, text) = app
+        .get(&format!("/graphql?extensions={}", urlencode(&extensions)))
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{text}");
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_federation_subgraph_resolves_organisations_by_each_key() {
+    let app = TestApp::new().await;
+    let sdl = app.query("{ _service { sdl } }", json!({})).await["_service"]["sdl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        sdl.contains(r#"@key(fields: "id") @key(fields: "siren") @key(fields: "inseeCode")"#),
+        "{sdl}"
+    );
+    assert!(sdl.contains("specs.apollo.dev/federation/v2"));
+    let id = app
+        .query("{ organisation(siren: \"243500139\") { id } }", json!({}))
+        .await["organisation"]["id"]
+        .clone();
+    let data = app
+        .query(
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Organisation { name kind } } }",
+            json!({ "r": [
+                { "__typename": "Organisation", "siren": "213502388" },
+                { "__typename": "Organisation", "inseeCode": "29019" },
+                { "__typename": "Organisation", "id": id },
+                { "__typename": "Organisation", "siren": "000000000" },
+            ] }),
+        )
+        .await;
+    let names: Vec<Value> = data["_entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            json!("Rennes"),
+            json!("Brest"),
+            json!("Rennes Métropole"),
+            Value::Null
+        ]
+    );
+}
