@@ -76,7 +76,7 @@ impl From<DbErr> for AppError {
         }
         match &err {
             DbErr::RecordNotFound(what) => Self::NotFound(what.clone()),
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(RuntimeErr::SqlxError(_)) => {
+            _ if unavailable(&err) => {
                 tracing::warn!(error = %err, "database unavailable");
                 Self::ServiceUnavailable
             }
@@ -85,6 +85,40 @@ impl From<DbErr> for AppError {
                 Self::Internal
             }
         }
+    }
+}
+
+/// Whether a database error is the database being away or overloaded (retry later), rather
+/// than a fault of the statement: no connection to be had, a connection lost mid-statement,
+/// the server shutting down or starting (SQLSTATE 57P0x), a connection exception (08xxx), a
+/// statement or lock timeout (57014, 55P03), a busy SQLite.
+fn unavailable(err: &DbErr) -> bool {
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e.as_ref(),
+        _ => return false,
+    };
+    use sea_orm::sqlx::Error as E;
+    match sqlx {
+        E::Io(_)
+        | E::Tls(_)
+        | E::Protocol(_)
+        | E::PoolTimedOut
+        | E::PoolClosed
+        | E::WorkerCrashed => true,
+        E::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            code.starts_with("57P")
+                || code.starts_with("08")
+                || code == "57014"
+                || code == "55P03"
+                || code == "53300"
+                // SQLite's (extended) result codes: busy or locked.
+                || (code.len() < 5 && code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)))
+        }
+        _ => false,
     }
 }
 

@@ -37,13 +37,53 @@ struct Args {
     /// Only these workloads (comma-separated names, e.g. `Q1,Q3`).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Benchmark this server binary instead of building the workspace's (to compare builds).
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// Seconds of the mixed read/write workload.
+    #[arg(long, default_value_t = 60)]
+    mix_seconds: u64,
+}
+
+/// The development secret the benchmarked server verifies tokens with.
+const SECRET: &str = "bench-secret-of-maillage-at-least-32-bytes";
+
+/// A request body: fixed, or a write whose `{n}` is replaced by a fresh number each time.
+#[derive(Clone)]
+enum Req {
+    Fixed(Bytes),
+    Write(Arc<str>),
+}
+
+/// What a successful answer is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// 2xx without errors.
+    Data,
+    /// A refusal: an error, 4xx or 200, never 5xx.
+    Refusal,
 }
 
 struct Workload {
     name: &'static str,
     what: &'static str,
     /// Request bodies, used in rotation.
-    bodies: Vec<Bytes>,
+    bodies: Vec<Req>,
+    /// Sent with writes.
+    token: Option<String>,
+    expect: Expect,
+}
+
+impl Workload {
+    fn reads(name: &'static str, what: &'static str, bodies: Vec<Bytes>) -> Self {
+        Self {
+            name,
+            what,
+            bodies: bodies.into_iter().map(Req::Fixed).collect(),
+            token: None,
+            expect: Expect::Data,
+        }
+    }
 }
 
 fn body(query: &str, variables: Value) -> Bytes {
@@ -99,38 +139,113 @@ fn workloads() -> Vec<Workload> {
     let q5_bodies = (0..1000)
         .map(|_| body(q5, json!({ "c": codes.choose(&mut rng).unwrap() })))
         .collect();
+    let rejections = rejected_documents()
+        .into_iter()
+        .map(|q| Req::Fixed(body(&q, json!({}))))
+        .collect();
     vec![
+        Workload::reads(
+            "Q1",
+            "commune by INSEE code (1,000 random) with EPCI, département, région",
+            q1_bodies,
+        ),
+        Workload::reads(
+            "Q2",
+            "EPCIs of département 35 (50), each with 100 member communes",
+            vec![body(q2, json!({}))],
+        ),
+        Workload::reads(
+            "Q3",
+            "names starting with \"Saint-\" (20), with kind and département",
+            vec![body(q3, json!({}))],
+        ),
+        Workload::reads(
+            "Q4",
+            "responsibilities (1,000 random commune × competence pairs)",
+            q4_bodies,
+        ),
+        Workload::reads(
+            "Q4N",
+            "responsibilities (100,000 random pairs over every commune: mostly cache misses)",
+            q4n_bodies,
+        ),
+        Workload::reads(
+            "Q5",
+            "territoryProfile of a commune (1,000 random): 118 competences",
+            q5_bodies,
+        ),
         Workload {
-            name: "Q1",
-            what: "commune by INSEE code (1,000 random) with EPCI, département, région",
-            bodies: q1_bodies,
-        },
-        Workload {
-            name: "Q2",
-            what: "EPCIs of département 35 (50), each with 100 member communes",
-            bodies: vec![body(q2, json!({}))],
-        },
-        Workload {
-            name: "Q3",
-            what: "names starting with \"Saint-\" (20), with kind and département",
-            bodies: vec![body(q3, json!({}))],
-        },
-        Workload {
-            name: "Q4",
-            what: "responsibilities (1,000 random commune × competence pairs)",
-            bodies: q4_bodies,
-        },
-        Workload {
-            name: "Q4N",
-            what: "responsibilities (100,000 random pairs over every commune: mostly cache misses)",
-            bodies: q4n_bodies,
-        },
-        Workload {
-            name: "Q5",
-            what: "territoryProfile of a commune (1,000 random): 118 competences",
-            bodies: q5_bodies,
+            name: "R",
+            what: "hostile documents up to 64 KB, refused by the limits",
+            bodies: rejections,
+            token: None,
+            expect: Expect::Refusal,
         },
     ]
+}
+
+/// Documents the limits refuse, up to 64 KB: alias, directive and token floods, deep
+/// nesting, a fragment cycle, an oversized document.
+fn rejected_documents() -> Vec<String> {
+    let aliases: String = (0..40)
+        .map(|i| format!("a{i}: organisation(inseeCode: \"35238\") {{ name }} "))
+        .collect();
+    let mut nested = String::from("name");
+    for _ in 0..30 {
+        nested = format!("memberOf {{ group {{ {nested} }} }}");
+    }
+    vec![
+        format!("{{ {aliases} }}"),
+        format!("{{ {} }}", "a ".repeat(16_000)),
+        format!("{{ __typename {} }}", "@include(if: true) ".repeat(1_500)),
+        format!("{{ organisation(inseeCode: \"35238\") {{ {nested} }} }}"),
+        "{ organisation(inseeCode: \"35238\") { ...A } } fragment A on Organisation { memberOf { group { ...B } } } fragment B on Organisation { memberOf { group { ...A } } }".to_owned(),
+        format!("{{ __typename }} # {}", "x".repeat(64 * 1024 - 20)),
+    ]
+}
+
+/// 90% reads (Q1, Q3, Q4 bodies), 10% writes with an editor's token (contact points added to
+/// `org`).
+fn mixed(reads: &[Workload], org: &str) -> Workload {
+    let pool: Vec<&Req> = reads
+        .iter()
+        .filter(|w| matches!(w.name, "Q1" | "Q3" | "Q4"))
+        .flat_map(|w| w.bodies.iter().take(300))
+        .collect();
+    let write = json!({
+        "query": "mutation($i: AddContactPointInput!) { addContactPoint(input: $i) { contactPoint { id } userErrors { code message } } }",
+        "variables": { "i": { "organisationId": org, "kind": "EMAIL", "value": "mix-{n}@bench.test" } }
+    })
+    .to_string();
+    let write: Arc<str> = write.into();
+    let mut bodies = Vec::new();
+    for (i, read) in pool.into_iter().enumerate() {
+        if i % 9 == 0 {
+            bodies.push(Req::Write(write.clone()));
+        }
+        bodies.push(read.clone());
+    }
+    let config = api::auth::AuthConfig {
+        jwt_secret: Some(SECRET.into()),
+        jwt_issuer: "maillage".into(),
+        jwt_audience: "maillage-api".into(),
+        ..api::auth::AuthConfig::default()
+    };
+    let token = api::auth::dev_token(
+        &config,
+        "bench@rennes.fr",
+        Some("213502388"),
+        &["editor".into()],
+        3600,
+    )
+    .expect("token");
+    Workload {
+        name: "MIX",
+        what: "90% reads (Q1, Q3, Q4), 10% writes with a token (addContactPoint)",
+        bodies,
+        token: Some(token),
+        expect: Expect::Data,
+    }
 }
 
 struct Server {
@@ -153,6 +268,7 @@ impl Server {
             // Cost is charged and reported on every request, as in production; the sixteen
             // clients share one address, so their budget is set out of reach.
             .env("MAILLAGE_COST_BUDGET_ANONYMOUS", "4000000000")
+            .env("MAILLAGE_JWT_SECRET", SECRET)
             .current_dir(workdir)
             .stdout(Stdio::null())
             .spawn()
@@ -216,27 +332,50 @@ async fn run(port: u16, workload: &Workload, clients: usize, duration: Duration)
     let bodies = Arc::new(workload.bodies.clone());
     let uri: hyper::Uri = format!("http://127.0.0.1:{port}/graphql").parse().unwrap();
     let started = Instant::now();
+    let writes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (expect, token) = (
+        workload.expect,
+        workload.token.clone().map(Arc::<str>::from),
+    );
     let mut tasks = Vec::new();
     for c in 0..clients {
         let (client, bodies, uri) = (client.clone(), bodies.clone(), uri.clone());
+        let (writes, token) = (writes.clone(), token.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0;
             let mut i = c * 7919;
             while started.elapsed() < duration {
-                let body = bodies[i % bodies.len()].clone();
+                let mut request =
+                    hyper::Request::post(uri.clone()).header("content-type", "application/json");
+                let body = match &bodies[i % bodies.len()] {
+                    Req::Fixed(b) => b.clone(),
+                    Req::Write(template) => {
+                        if let Some(t) = &token {
+                            request = request.header("authorization", format!("Bearer {t}"));
+                        }
+                        let n = writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        Bytes::from(template.replace("{n}", &format!("{c}-{n}")))
+                    }
+                };
                 i += 1;
-                let request = hyper::Request::post(uri.clone())
-                    .header("content-type", "application/json")
-                    .body(Full::new(body))
-                    .unwrap();
+                let request = request.body(Full::new(body)).unwrap();
                 let sent = Instant::now();
                 let ok = match client.request(request).await {
                     Ok(response) => {
                         let status = response.status();
                         let bytes = response.into_body().collect().await.map(|b| b.to_bytes());
-                        status.is_success()
-                            && bytes.is_ok_and(|b| !b.windows(9).any(|w| w == b"\"errors\":"))
+                        let has_errors = |b: &Bytes| b.windows(9).any(|w| w == b"\"errors\":");
+                        match expect {
+                            Expect::Data => {
+                                status.is_success() && bytes.is_ok_and(|b| !has_errors(&b))
+                            }
+                            Expect::Refusal => {
+                                !status.is_server_error()
+                                    && (status == hyper::StatusCode::PAYLOAD_TOO_LARGE
+                                        || bytes.is_ok_and(|b| has_errors(&b)))
+                            }
+                        }
                     }
                     Err(_) => false,
                 };
@@ -287,19 +426,22 @@ async fn bench_backend(
     );
     println!("| workload | req/s | p50 ms | p99 ms | errors | requests |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    for w in workloads() {
+    let mut all = workloads();
+    let org = rennes_id(server.port).await;
+    let mix = mixed(&all, &org);
+    all.push(mix);
+    for w in all {
         if !args.only.is_empty() && !args.only.iter().any(|o| o.eq_ignore_ascii_case(w.name)) {
             continue;
         }
         // Warm-up, then the measured run.
         run(server.port, &w, args.clients, Duration::from_secs(1)).await;
-        let o = run(
-            server.port,
-            &w,
-            args.clients,
-            Duration::from_secs(args.seconds),
-        )
-        .await;
+        let seconds = if w.name == "MIX" {
+            args.mix_seconds
+        } else {
+            args.seconds
+        };
+        let o = run(server.port, &w, args.clients, Duration::from_secs(seconds)).await;
         println!(
             "| {} {} | {:.0} | {:.2} | {:.2} | {} | {} |",
             w.name,
@@ -314,6 +456,31 @@ async fn bench_backend(
     println!("server peak RSS: {:.0} MB", server.peak_rss_mb());
 }
 
+/// The global ID of Rennes on the server under test.
+async fn rennes_id(port: u16) -> String {
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    let request = hyper::Request::post(format!("http://127.0.0.1:{port}/graphql"))
+        .header("content-type", "application/json")
+        .body(Full::new(body(
+            "{ organisation(siren: \"213502388\") { id } }",
+            json!({}),
+        )))
+        .unwrap();
+    let response = client.request(request).await.expect("lookup");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let v: Value = serde_json::from_slice(&bytes).expect("JSON");
+    v["data"]["organisation"]["id"]
+        .as_str()
+        .expect("Rennes")
+        .to_owned()
+}
+
 fn maillage_binary() -> PathBuf {
     let dir = std::env::current_exe()
         .unwrap()
@@ -322,7 +489,8 @@ fn maillage_binary() -> PathBuf {
         .to_owned();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--release", "-q", "-p", "api", "--bin", "maillage"])
+        // The whole workspace, as the tests build it: the same features, nothing rebuilt.
+        .args(["build", "--release", "-q", "--workspace", "--all-targets"])
         .status()
         .expect("cargo build");
     assert!(status.success(), "cannot build maillage");
@@ -332,7 +500,7 @@ fn maillage_binary() -> PathBuf {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args = Args::parse();
-    let binary = maillage_binary();
+    let binary = args.server.clone().unwrap_or_else(maillage_binary);
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "# Maillage benchmark: {} clients, {} s per workload, {} CPUs, server and clients on one machine",
