@@ -1,12 +1,13 @@
 // graphql-ws client conformance: subscribes to the change feed of a running Maillage over
-// graphql-transport-ws, makes a change, and waits for its event.
-// Usage: node subscribe.mjs http://127.0.0.1:PORT/graphql TOKEN
+// graphql-transport-ws, makes a change (through another server process on the same database
+// when a second URL is given), and waits for its event.
+// Usage: node subscribe.mjs http://127.0.0.1:PORT/graphql TOKEN [http://127.0.0.1:OTHER/graphql]
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const [url, token] = process.argv.slice(2);
-const post = async (query, variables) => {
-  const res = await fetch(url, {
+const [url, token, writeUrl = url] = process.argv.slice(2);
+const post = async (query, variables, to = url) => {
+  const res = await fetch(to, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
@@ -42,10 +43,12 @@ const received = new Promise((resolve, reject) => {
 const added = await post(
   'mutation($i: AddContactPointInput!) { addContactPoint(input: $i) { contactPoint { id } } }',
   { i: { organisationId: organisation.id, kind: 'EMAIL', value: 'graphql-ws@rennes.fr' } },
+  writeUrl,
 );
 const result = await received;
 await client.dispose();
 const change = result.data?.changes;
 const ok = change?.entityType === 'ContactPoint' && change?.node?.id === added.addContactPoint.contactPoint.id;
-console.log(`graphql-ws client: ${ok ? 'received' : 'unexpected'} ${JSON.stringify(result)}`);
+const via = writeUrl === url ? 'the same server' : 'another server process';
+console.log(`graphql-ws client: ${ok ? 'received' : 'unexpected'} a change made through ${via}: ${JSON.stringify(result)}`);
 process.exit(ok ? 0 : 1);
