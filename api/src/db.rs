@@ -14,10 +14,14 @@ use crate::config::DbConfig;
 /// SQLite runs in WAL mode with foreign keys on; PostgreSQL sessions get a statement,
 /// lock and idle-in-transaction timeout, so that nothing holds a connection forever.
 pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(config, config.pool_size.max(1))).await
+}
+
+fn options(config: &DbConfig, connections: u32) -> ConnectOptions {
     let mut options = ConnectOptions::new(config.database_url.clone());
     let statement_timeout = config.statement_timeout_ms.to_string();
     options
-        .max_connections(config.pool_size.max(1))
+        .max_connections(connections)
         .min_connections(1)
         .acquire_timeout(config.pool_timeout())
         .connect_timeout(Duration::from_secs(5))
@@ -37,10 +41,15 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
                 ("idle_in_transaction_session_timeout", "30000"),
             ])
         });
-    Database::connect(options).await
+    options
 }
 
-/// Applies every pending migration.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Applies every pending migration, on one connection of its own: a migration's statements
+/// spread over a pool's connections could see each other's schema changes late (a fresh
+/// SQLite file once failed that way).
+pub async fn migrate(config: &DbConfig) -> Result<(), DbErr> {
+    let db = Database::connect(options(config, 1)).await?;
+    let outcome = Migrator::up(&db, None).await;
+    db.close().await?;
+    outcome
 }

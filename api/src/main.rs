@@ -76,8 +76,8 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
     let started = Instant::now();
     // A weak secret or an unreadable key stops the server before it listens.
     let authenticator = Authenticator::new(&cfg.auth)?;
+    db::migrate(&cfg.db).await?;
     let db = db::connect(&cfg.db).await?;
-    db::migrate(&db).await?;
     if !reference::is_loaded(&db).await? {
         tracing::info!("empty database: importing the national reference");
         let report = reference::import_shipped(&db).await?;
@@ -116,8 +116,8 @@ async fn import(args: ImportArgs) -> Result<(), BoxError> {
     if args.no_load {
         return Ok(());
     }
+    db::migrate(&args.db).await?;
     let db = db::connect(&args.db).await?;
-    db::migrate(&db).await?;
     let report = reference::import(&db, &snapshot).await?;
     reference::competences::sync_shipped(&db).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);

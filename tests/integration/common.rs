@@ -73,10 +73,9 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 async fn load_reference(url: String) {
-    let conn = db::connect(&db_config(url))
-        .await
-        .expect("connect template");
-    db::migrate(&conn).await.expect("migrate template");
+    let config = db_config(url);
+    db::migrate(&config).await.expect("migrate template");
+    let conn = db::connect(&config).await.expect("connect template");
     reference::import_shipped(&conn)
         .await
         .expect("import reference");
@@ -370,6 +369,18 @@ impl TestApp {
         );
         response["data"].clone()
     }
+}
+
+/// `text` percent-encoded for a query string.
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The `extensions.code` of the first error of a response.

@@ -8,7 +8,7 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::common::{TestApp, error_code};
+use crate::common::{TestApp, error_code, urlencode};
 
 async fn post(
     app: &TestApp,
@@ -175,17 +175,6 @@ async fn automatic_persisted_queries() {
         .get(&format!("/graphql?extensions={}", urlencode(&extensions)))
         .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{text}");
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]

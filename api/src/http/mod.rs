@@ -1,5 +1,6 @@
-//! The HTTP surface: `/graphql` (POST; GET serves GraphiQL to browsers and runs queries
-//! otherwise), `/export/*`, `/healthz`, `/readyz`, `/metrics`.
+//! The HTTP surface: `/graphql` (GraphQL over HTTP, WebSocket and SSE; GraphiQL for
+//! browsers), `/export/*`, `/healthz`, `/readyz`, `/metrics`, and what they share: request
+//! ids, authentication, the client's address.
 
 mod export;
 mod graphql;
