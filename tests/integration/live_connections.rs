@@ -361,3 +361,36 @@ async fn graphql_over_server_sent_events() {
     );
     assert_eq!(events[1].0, "complete");
 }
+
+#[tokio::test]
+async fn websocket_errors_carry_a_code_and_the_request_id() {
+    let app = TestApp::new().await;
+    let addr = app.spawn_server().await;
+    let mut ws = connect(addr, None).await;
+    send(
+        &mut ws,
+        json!({ "type": "subscribe", "id": "1", "payload": {
+            "query": "subscription { changes(entityTypes: [\"Commune\"]) { cursor } }" } }),
+    )
+    .await;
+    let message = match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+        Ok(Some(Ok(Message::Text(t)))) => serde_json::from_str::<Value>(&t).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    // A resolver's refusal comes as a result with errors, a request error as `error`.
+    let errors = match message["type"].as_str() {
+        Some("next") => message["payload"]["errors"].clone(),
+        Some("error") => message["payload"].clone(),
+        _ => panic!("{message:#}"),
+    };
+    assert_eq!(
+        errors[0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{message:#}"
+    );
+    assert!(
+        errors[0]["extensions"]["requestId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{message:#}"
+    );
+}

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
-    NextValidation,
+    NextSubscribe, NextValidation,
 };
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
@@ -19,10 +19,13 @@ use async_graphql::{
     ErrorExtensionValues, Request, Response, ServerError, ServerResult, ValidationResult,
 };
 use async_graphql::{Value, Variables};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use crate::config::Limits;
+use crate::graphql::context::RequestContext;
 
 /// What the operation of a request turned out to be, for the transport to act on.
 #[derive(Debug, Clone, Default)]
@@ -215,6 +218,8 @@ pub struct Guard {
     max_directives: usize,
     max_aliases: usize,
     persisted: Arc<Mutex<LruCache<String, String>>>,
+    /// The request id, read from the context once the document is parsed (fresh per request).
+    seen_id: Arc<Mutex<Option<String>>>,
 }
 
 impl Guard {
@@ -227,6 +232,7 @@ impl Guard {
             max_directives: limits.max_directives,
             max_aliases: limits.max_aliases,
             persisted: Arc::new(Mutex::new(LruCache::new(capacity))),
+            seen_id: Arc::default(),
         }
     }
 
@@ -324,7 +330,42 @@ impl Guard {
 
 impl ExtensionFactory for Guard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(self.clone())
+        Arc::new(Self {
+            seen_id: Arc::default(),
+            ..self.clone()
+        })
+    }
+}
+
+/// The request id (for a WebSocket, the connection's).
+fn request_id(ctx: &ExtensionContext<'_>) -> Option<String> {
+    ctx.data_opt::<RequestContext>()
+        .map(|r| r.request_id.clone())
+}
+
+fn read(seen: &Mutex<Option<String>>) -> Option<String> {
+    seen.lock().ok().and_then(|id| id.clone())
+}
+
+/// Every error of a response, on every transport, carries a code and the request id (so
+/// that a report can be matched with the logs). async-graphql's own field errors carry no
+/// code: they are arguments that did not coerce (a malformed `Date`, say).
+fn finish(response: &mut Response, request_id: Option<&str>) {
+    for e in &mut response.errors {
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            let code = if e.path.is_empty() {
+                "BAD_REQUEST"
+            } else {
+                "BAD_USER_INPUT"
+            };
+            ext.set("code", code);
+        }
+        if let Some(id) = request_id
+            && ext.get("requestId").is_none()
+        {
+            ext.set("requestId", id);
+        }
     }
 }
 
@@ -390,6 +431,9 @@ impl Extension for Guard {
                 ),
             ));
         }
+        if let Ok(mut seen) = self.seen_id.lock() {
+            *seen = request_id(ctx);
+        }
         if let Some(slot) = ctx.data_opt::<OperationSlot>() {
             let info = operation_info(&doc, slot.requested.as_deref());
             if slot.read_only && info.mutation {
@@ -416,21 +460,22 @@ impl Extension for Guard {
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        // async-graphql's own field errors carry no code: they are arguments that did not
-        // coerce (a malformed `Date`, say).
-        for e in &mut response.errors {
-            let ext = e.extensions.get_or_insert_with(Default::default);
-            if ext.get("code").is_none() {
-                ext.set(
-                    "code",
-                    if e.path.is_empty() {
-                        "BAD_REQUEST"
-                    } else {
-                        "BAD_USER_INPUT"
-                    },
-                );
-            }
-        }
+        finish(&mut response, read(&self.seen_id).as_deref());
         response
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        let seen = self.seen_id.clone();
+        next.run(ctx, stream)
+            .map(move |mut response| {
+                finish(&mut response, read(&seen).as_deref());
+                response
+            })
+            .boxed()
     }
 }

@@ -12,6 +12,7 @@ use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
+use tracing::Instrument;
 
 use super::wire::{self, Media};
 use super::{
@@ -107,9 +108,19 @@ async fn execute(
         Err(refusal) => return refusal,
     };
     let started = Instant::now();
-    let mut result = state.schema.execute(request).await;
+    // What is logged while the request runs (a database error, say) names it.
+    let span = tracing::info_span!("request", id = %id);
+    let mut result = state.schema.execute(request).instrument(span.clone()).await;
     let outcome = outcome_of(&result);
     let operation = slot.get();
+    span.in_scope(|| {
+        tracing::debug!(
+            operation = operation.name.as_deref().unwrap_or("unnamed"),
+            outcome = %outcome,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "graphql request"
+        );
+    });
     state.metrics.observe(metrics::Observation {
         operation: operation.name.as_deref(),
         outcome: &outcome,
@@ -120,7 +131,8 @@ async fn execute(
         // Subscribers here look again at once (other instances hear PostgreSQL's NOTIFY).
         state.feed.notify();
     }
-    // Every error carries the request id, so that a report can be matched with the logs.
+    // Every error carries the request id, so that a report can be matched with the logs
+    // (also those refused before the document was parsed).
     for error in &mut result.errors {
         error
             .extensions
