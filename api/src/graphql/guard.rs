@@ -349,7 +349,9 @@ fn read(seen: &Mutex<Option<String>>) -> Option<String> {
 
 /// Every error of a response, on every transport, carries a code and the request id (so
 /// that a report can be matched with the logs). async-graphql's own field errors carry no
-/// code: they are arguments that did not coerce (a malformed `Date`, say).
+/// code: they are arguments that did not coerce (a malformed `Date`, say). The id is only
+/// known here once the document is parsed (request data is not visible before), so the HTTP
+/// and SSE handlers also set it, for errors refused earlier; WebSocket results rely on this.
 fn finish(response: &mut Response, request_id: Option<&str>) {
     for e in &mut response.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
