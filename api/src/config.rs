@@ -108,6 +108,10 @@ pub struct ServeConfig {
     /// Log format.
     #[arg(long, env = "MAILLAGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Answer registry reads from an in-memory copy while it is the database's current
+    /// version (`false`: every read is SQL).
+    #[arg(long, env = "MAILLAGE_REGISTRY_IN_MEMORY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub registry_in_memory: bool,
     /// GraphQL limits.
     #[command(flatten)]
     pub limits: Limits,

@@ -39,6 +39,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// The competence catalogue and its legal layers.
     pub catalogue: Arc<domain::competences::Catalogue>,
+    /// The registry held in memory at the database's version.
+    pub registry: Arc<domain::registry::RegistryCache>,
     /// Recently resolved communes and their groups.
     pub chains: Arc<domain::competences::ChainCache>,
     /// Wakes change feed subscribers.
@@ -65,6 +67,7 @@ impl AppState {
             feed,
             catalogue: Arc::new(catalogue),
             chains: Arc::default(),
+            registry: Arc::new(domain::registry::RegistryCache::new(true)),
             db,
             schema: graphql::build_schema(&limits),
             limits: Arc::new(limits),
@@ -73,6 +76,19 @@ impl AppState {
             metrics: Arc::default(),
             shutdown: Arc::default(),
         })
+    }
+}
+
+impl AppState {
+    /// The same state with the in-memory registry on or off (off: every registry read is SQL).
+    pub fn with_registry_in_memory(mut self, enabled: bool) -> Self {
+        self.registry = Arc::new(domain::registry::RegistryCache::new(enabled));
+        self
+    }
+
+    /// The registry reads of a request.
+    pub fn registry_reads(&self) -> domain::registry::Reads {
+        domain::registry::Reads::new(self.db.clone(), self.registry.clone())
     }
 }
 

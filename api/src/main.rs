@@ -91,13 +91,19 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
     if reference::competences::sync_shipped(&db).await? {
         tracing::info!("competence reference loaded");
     }
+    let state = AppState::load(db, cfg.limits, authenticator)
+        .await?
+        .with_registry_in_memory(cfg.registry_in_memory);
+    // Reads are right without it (SQL), only slower until it is built.
+    if let Err(e) = state.registry.warm(&state.db).await {
+        tracing::warn!(error = %e, "the in-memory registry is not built yet");
+    }
     let listener = TcpListener::bind(cfg.listen).await?;
     tracing::info!(
         address = %listener.local_addr()?,
         ready_ms = started.elapsed().as_millis() as u64,
         "serving GraphQL on /graphql"
     );
-    let state = AppState::load(db, cfg.limits, authenticator).await?;
     api::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

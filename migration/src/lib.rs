@@ -10,6 +10,7 @@ mod m20261122_000003_competences;
 mod m20261122_000004_change_feed;
 mod m20261122_000005_feed_order;
 mod m20261122_000006_resources_agreements;
+mod m20261123_000007_registry_version;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_change_feed::Migration),
             Box::new(m20261122_000005_feed_order::Migration),
             Box::new(m20261122_000006_resources_agreements::Migration),
+            Box::new(m20261123_000007_registry_version::Migration),
         ]
     }
 }

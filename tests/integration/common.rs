@@ -201,18 +201,30 @@ pub struct TestApp {
     pub router: Router,
     /// The test's database.
     pub db: DatabaseConnection,
+    /// The application state behind the router.
+    pub state: AppState,
     statements: Arc<AtomicUsize>,
     _cleanup: Cleanup,
 }
 
 impl TestApp {
-    /// A fresh database holding the national reference, and the router over it.
+    /// A fresh database holding the national reference, and the router over it, its
+    /// in-memory registry built.
     pub async fn new() -> TestApp {
         Self::with_limits(Limits::default()).await
     }
 
     /// [`TestApp::new`] with other request limits.
     pub async fn with_limits(limits: Limits) -> TestApp {
+        Self::build(limits, true).await
+    }
+
+    /// [`TestApp::new`] without the in-memory registry: every registry read is SQL.
+    pub async fn sql_only() -> TestApp {
+        Self::build(Limits::default(), false).await
+    }
+
+    async fn build(limits: Limits, in_memory: bool) -> TestApp {
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let (url, cleanup) = match template().await {
             Template::Sqlite(path) => {
@@ -263,9 +275,16 @@ impl TestApp {
         let auth = Authenticator::new(&auth_config()).expect("authenticator");
         let state = AppState::load(conn.clone(), limits, auth)
             .await
-            .expect("state");
+            .expect("state")
+            .with_registry_in_memory(in_memory);
+        state
+            .registry
+            .warm(&conn)
+            .await
+            .expect("in-memory registry");
         TestApp {
-            router: api::app(state),
+            router: api::app(state.clone()),
+            state,
             db: conn,
             statements,
             _cleanup: cleanup,
@@ -279,6 +298,11 @@ impl TestApp {
         let state = AppState::load(self.db.clone(), Limits::default(), auth)
             .await
             .expect("state");
+        state
+            .registry
+            .warm(&self.db)
+            .await
+            .expect("in-memory registry");
         api::app(state)
     }
 

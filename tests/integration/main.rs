@@ -23,5 +23,6 @@ mod live_connections;
 mod reference_import;
 mod registry_lists;
 mod registry_lookup;
+mod registry_memory;
 mod resources;
 mod schema;

@@ -191,7 +191,12 @@ async fn search_is_accent_and_case_insensitive_largest_first() {
 
 #[tokio::test]
 async fn nested_lists_are_batched_not_one_query_per_row() {
-    let app = TestApp::new().await;
+    // SQL: one statement per loader and level. In memory: one version check per batch.
+    nested_lists_cost_a_fixed_number_of_statements(TestApp::sql_only().await).await;
+    nested_lists_cost_a_fixed_number_of_statements(TestApp::new().await).await;
+}
+
+async fn nested_lists_cost_a_fixed_number_of_statements(app: TestApp) {
     let q = "query($first: Int) { organisations(filter: {departement: \"35\", kinds: [CC, CA, CU, METROPOLE]}, first: $first) {
                nodes { name memberOf { kind group { name } } successors { name } epci { name } region { name }
                  members(first: 100) { nodes { member { name inseeCode population memberOf { group { name } } departement { name } } } } } } }";

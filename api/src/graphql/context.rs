@@ -8,6 +8,7 @@ use super::loaders::Loaders;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::domain::audit::WriteContext;
+use crate::domain::registry::Reads;
 
 /// Per-request facts.
 #[derive(Debug, Clone)]
@@ -45,6 +46,11 @@ pub fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {
 /// The request's loaders.
 pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
     ctx.data::<Loaders>()
+}
+
+/// The request's registry reads (in memory when current, else SQL).
+pub fn registry_reads<'a>(ctx: &Context<'a>) -> Result<&'a Reads> {
+    Ok(&loaders(ctx)?.registry)
 }
 
 /// Whether `at` falls before the data: such questions get empty answers, not errors.

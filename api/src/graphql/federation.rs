@@ -3,8 +3,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use crate::domain::registry;
-use crate::graphql::context::{loaders, request, state};
+use crate::graphql::context::{loaders, registry_reads, request};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
 
@@ -34,7 +33,7 @@ impl FederationQuery {
         siren: String,
     ) -> Result<Option<Organisation>> {
         let today = request(ctx)?.today;
-        let found = registry::by_siren(&state(ctx)?.db, &siren, None, today).await?;
+        let found = registry_reads(ctx)?.by_siren(&siren, None, today).await?;
         Ok(found.map(|o| Organisation::new(o, today)))
     }
 
@@ -46,7 +45,9 @@ impl FederationQuery {
         insee_code: String,
     ) -> Result<Option<Organisation>> {
         let today = request(ctx)?.today;
-        let found = registry::by_insee_code(&state(ctx)?.db, &insee_code, None, today).await?;
+        let found = registry_reads(ctx)?
+            .by_insee_code(&insee_code, None, today)
+            .await?;
         Ok(found.map(|o| Organisation::new(o, today)))
     }
 }

@@ -9,25 +9,27 @@ use futures_util::future::{BoxFuture, FutureExt};
 use sea_orm::DatabaseConnection;
 
 use super::batch::{BatchLoad, Batcher};
+use crate::AppState;
 use crate::domain::agreements;
 use crate::domain::competences::{Catalogue, Responsibility, assignments, holdings, transfers};
 use crate::domain::profile;
-use crate::domain::registry::{self, Direction, MembershipWith, Organisation};
+use crate::domain::registry::{Direction, MembershipWith, Organisation, Reads};
 use crate::domain::resources::availability::free_capacity;
 use crate::domain::resources::reservations::{self, Side};
 use crate::domain::resources::{self, Period};
 use crate::error::AppResult;
 
 /// Organisations by id.
-pub struct OrganisationsById(DatabaseConnection);
+pub struct OrganisationsById(Reads);
 
 impl BatchLoad for OrganisationsById {
     type Key = i64;
     type Value = Organisation;
     fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Organisation>>> {
-        let db = self.0.clone();
+        let reads = self.0.clone();
         async move {
-            Ok(registry::by_ids(&db, &keys)
+            Ok(reads
+                .by_ids(&keys)
                 .await?
                 .into_iter()
                 .map(|o| (o.id, o))
@@ -38,7 +40,7 @@ impl BatchLoad for OrganisationsById {
 }
 
 /// The memberships of a member (valid at a date, or all), with their groups.
-pub struct MembershipsOfMember(DatabaseConnection);
+pub struct MembershipsOfMember(Reads);
 
 impl BatchLoad for MembershipsOfMember {
     type Key = (i64, Option<NaiveDate>);
@@ -47,7 +49,7 @@ impl BatchLoad for MembershipsOfMember {
         &self,
         keys: Vec<Self::Key>,
     ) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>> {
-        let db = self.0.clone();
+        let reads = self.0.clone();
         async move {
             let mut by_date: HashMap<Option<NaiveDate>, Vec<i64>> = HashMap::new();
             for (id, at) in &keys {
@@ -55,7 +57,7 @@ impl BatchLoad for MembershipsOfMember {
             }
             let mut out = HashMap::new();
             for (at, ids) in by_date {
-                let mut found = registry::memberships_of(&db, &ids, at).await?;
+                let mut found = reads.memberships_of(&ids, at).await?;
                 for id in ids {
                     out.insert((id, at), found.remove(&id).unwrap_or_default());
                 }
@@ -78,7 +80,7 @@ pub struct MembersKey {
 }
 
 /// The members of a group at a date, with the member organisations.
-pub struct MembersOfGroup(DatabaseConnection);
+pub struct MembersOfGroup(Reads);
 
 impl BatchLoad for MembersOfGroup {
     type Key = MembersKey;
@@ -87,7 +89,7 @@ impl BatchLoad for MembersOfGroup {
         &self,
         keys: Vec<MembersKey>,
     ) -> BoxFuture<'static, AppResult<HashMap<MembersKey, Self::Value>>> {
-        let db = self.0.clone();
+        let reads = self.0.clone();
         async move {
             let mut by_query: HashMap<(NaiveDate, Vec<OrganisationKind>), Vec<i64>> =
                 HashMap::new();
@@ -99,7 +101,7 @@ impl BatchLoad for MembersOfGroup {
             }
             let mut out = HashMap::new();
             for ((at, kinds), groups) in by_query {
-                let mut found = registry::members_of(&db, &groups, at, &kinds).await?;
+                let mut found = reads.members_of(&groups, at, &kinds).await?;
                 for group in groups {
                     let key = MembersKey {
                         group,
@@ -116,7 +118,7 @@ impl BatchLoad for MembersOfGroup {
 }
 
 /// Predecessors or successors of an organisation.
-pub struct Successions(DatabaseConnection);
+pub struct Successions(Reads);
 
 impl BatchLoad for Successions {
     type Key = (i64, Direction);
@@ -125,7 +127,7 @@ impl BatchLoad for Successions {
         &self,
         keys: Vec<Self::Key>,
     ) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>> {
-        let db = self.0.clone();
+        let reads = self.0.clone();
         async move {
             let mut out = HashMap::new();
             for direction in [Direction::Predecessors, Direction::Successors] {
@@ -137,7 +139,7 @@ impl BatchLoad for Successions {
                 if ids.is_empty() {
                     continue;
                 }
-                let mut found = registry::successions_of(&db, &ids, direction).await?;
+                let mut found = reads.successions_of(&ids, direction).await?;
                 for id in ids {
                     out.insert((id, direction), found.remove(&id).unwrap_or_default());
                 }
@@ -173,7 +175,7 @@ impl BatchLoad for ProfilesOf {
 }
 
 /// What organisations exercise at a date (declared and presumed).
-pub struct CompetencesOf(DatabaseConnection, Arc<Catalogue>);
+pub struct CompetencesOf(DatabaseConnection, Reads, Arc<Catalogue>);
 
 impl BatchLoad for CompetencesOf {
     type Key = (i64, NaiveDate);
@@ -183,7 +185,8 @@ impl BatchLoad for CompetencesOf {
         keys: Vec<Self::Key>,
     ) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>> {
         let db = self.0.clone();
-        let catalogue = self.1.clone();
+        let reads = self.1.clone();
+        let catalogue = self.2.clone();
         async move {
             let mut by_date: HashMap<NaiveDate, Vec<i64>> = HashMap::new();
             for (id, at) in &keys {
@@ -191,7 +194,7 @@ impl BatchLoad for CompetencesOf {
             }
             let mut out = HashMap::new();
             for (at, ids) in by_date {
-                let orgs = registry::by_ids(&db, &ids).await?;
+                let orgs = reads.by_ids(&ids).await?;
                 let found = holdings::of_organisations(&db, &catalogue, &orgs, at).await?;
                 out.extend(found.into_iter().map(|(id, v)| ((id, at), v)));
             }
@@ -409,6 +412,8 @@ impl BatchLoad for AgreementsOf {
 
 /// Every loader of one request.
 pub struct Loaders {
+    /// The registry reads the loaders go through (lookups and lists use them too).
+    pub registry: Reads,
     /// Organisations by id.
     pub organisations: Batcher<OrganisationsById>,
     /// Memberships of members.
@@ -445,25 +450,31 @@ pub struct Loaders {
 
 impl Loaders {
     /// Fresh loaders (and caches) for one request.
-    pub fn new(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> Self {
-        Self::build(db, catalogue, true)
+    pub fn new(state: &AppState) -> Self {
+        Self::build(state, true)
     }
 
     /// Loaders for a long-lived connection: they batch but keep nothing, so that every
     /// subscription event reads the data as it is then and memory does not grow.
-    pub fn uncached(db: &DatabaseConnection, catalogue: &Arc<Catalogue>) -> Self {
-        Self::build(db, catalogue, false)
+    pub fn uncached(state: &AppState) -> Self {
+        Self::build(state, false)
     }
 
-    fn build(db: &DatabaseConnection, catalogue: &Arc<Catalogue>, cache: bool) -> Self {
+    fn build(state: &AppState, cache: bool) -> Self {
+        let db = &state.db;
+        let catalogue = &state.catalogue;
+        let reads = state.registry_reads();
         Self {
-            organisations: Batcher::new(OrganisationsById(db.clone()), cache),
-            memberships: Batcher::new(MembershipsOfMember(db.clone()), cache),
-            members: Batcher::new(MembersOfGroup(db.clone()), cache),
-            successions: Batcher::new(Successions(db.clone()), cache),
+            organisations: Batcher::new(OrganisationsById(reads.clone()), cache),
+            memberships: Batcher::new(MembershipsOfMember(reads.clone()), cache),
+            members: Batcher::new(MembersOfGroup(reads.clone()), cache),
+            successions: Batcher::new(Successions(reads.clone()), cache),
             contact_points: Batcher::new(ContactPointsOf(db.clone()), cache),
             profiles: Batcher::new(ProfilesOf(db.clone()), cache),
-            competences: Batcher::new(CompetencesOf(db.clone(), catalogue.clone()), cache),
+            competences: Batcher::new(
+                CompetencesOf(db.clone(), reads.clone(), catalogue.clone()),
+                cache,
+            ),
             assignments: Batcher::new(AssignmentsById(db.clone()), cache),
             transfers: Batcher::new(TransfersById(db.clone()), cache),
             resources: Batcher::new(ResourcesById(db.clone()), cache),
@@ -473,6 +484,7 @@ impl Loaders {
             resources_of: Batcher::new(ResourcesOf(db.clone()), cache),
             reservations_of: Batcher::new(ReservationsOf(db.clone()), cache),
             agreements_of: Batcher::new(AgreementsOf(db.clone()), cache),
+            registry: reads,
         }
     }
 }

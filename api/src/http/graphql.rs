@@ -42,9 +42,9 @@ pub(super) async fn prepare(
         Err(other) => return Err(failure(&other, &id)),
     };
     let loaders = if stream {
-        Loaders::uncached(&state.db, &state.catalogue)
+        Loaders::uncached(state)
     } else {
-        Loaders::new(&state.db, &state.catalogue)
+        Loaders::new(state)
     };
     let slot = OperationSlot {
         read_only,

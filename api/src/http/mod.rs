@@ -27,7 +27,6 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::AppState;
 use crate::auth::{Actor, Claims};
-use crate::domain::registry;
 use crate::error::{AppError, AppResult};
 use crate::graphql::ids::{self, NodeType};
 
@@ -121,15 +120,17 @@ pub(crate) async fn actor_from_claims(state: &AppState, claims: &Claims) -> AppR
     };
     let organisation_id = match claims.organisation_ref() {
         None => None,
-        Some(r) if r.len() == 9 && r.bytes().all(|b| b.is_ascii_digit()) => {
-            registry::by_siren(&state.db, &r, None, today)
-                .await
-                .map_err(claim_error)?
-                .map(|o| o.id)
-        }
+        Some(r) if r.len() == 9 && r.bytes().all(|b| b.is_ascii_digit()) => state
+            .registry_reads()
+            .by_siren(&r, None, today)
+            .await
+            .map_err(claim_error)?
+            .map(|o| o.id),
         Some(r) => {
             let id = ids::decode_as("org", &r, NodeType::Organisation).map_err(claim_error)?;
-            registry::by_ids(&state.db, &[id])
+            state
+                .registry_reads()
+                .by_ids(&[id])
                 .await?
                 .first()
                 .map(|o| o.id)

@@ -64,7 +64,7 @@ async fn connection_data(
         }
     };
     let mut data = async_graphql::Data::default();
-    data.insert(Loaders::uncached(&state.db, &state.catalogue));
+    data.insert(Loaders::uncached(&state));
     data.insert(RequestContext {
         today: Utc::now().date_naive(),
         actor,

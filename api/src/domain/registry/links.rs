@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entity::{OrganisationKind, membership, organisation, succession};
+use sea_orm::sea_query::NullOrdering;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder};
 
 use super::by_ids;
@@ -23,8 +24,9 @@ pub async fn memberships_of(
     if let Some(at) = at {
         query = query.filter(valid_at(M::ValidFrom, M::ValidTo, at));
     }
+    // An open start is the earliest; both engines must agree (their defaults differ).
     let rows = query
-        .order_by(M::ValidFrom, Order::Asc)
+        .order_by_with_nulls(M::ValidFrom, Order::Asc, NullOrdering::First)
         .order_by(M::Id, Order::Asc)
         .into_model::<MembershipWith>()
         .all(db)
@@ -54,6 +56,7 @@ pub async fn members_of(
     let rows = query
         .order_by(organisation::Column::SearchName, Order::Asc)
         .order_by(organisation::Column::Id, Order::Asc)
+        .order_by(M::Id, Order::Asc)
         .into_model::<MembershipWith>()
         .all(db)
         .await?;

@@ -56,19 +56,47 @@ pub struct OrganisationOrder {
 /// A keyset position: the sort value and the id of the last row seen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-enum SortValue {
+pub(super) enum SortValue {
     Int(i64),
     Text(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Position {
-    v: SortValue,
-    id: i64,
+pub(super) struct Position {
+    pub(super) v: SortValue,
+    pub(super) id: i64,
+}
+
+/// The position `after` names in a list of the given order (`BAD_USER_INPUT` when it is not
+/// a cursor of this API or belongs to another order).
+pub(super) fn position_after(
+    after: Option<&str>,
+    field: OrderField,
+) -> AppResult<Option<Position>> {
+    let Some(after) = after else {
+        return Ok(None);
+    };
+    let pos: Position = decode_cursor(after)?;
+    match (&pos.v, field) {
+        (SortValue::Int(_), OrderField::Population)
+        | (SortValue::Text(_), OrderField::Name | OrderField::InseeCode) => Ok(Some(pos)),
+        _ => Err(AppError::bad_input(
+            "after",
+            "`after` belongs to another order",
+        )),
+    }
+}
+
+/// The cursor of `org` in a list of the given order.
+pub(super) fn cursor_of(field: OrderField, org: &Organisation) -> String {
+    encode_cursor(&Position {
+        v: sort_value(field, org),
+        id: org.id,
+    })
 }
 
 /// One page of organisations.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganisationPage {
     /// The rows, each with its cursor.
     pub rows: Vec<(String, Organisation)>,
@@ -169,7 +197,7 @@ fn filtered(filter: &OrganisationFilter, at: NaiveDate) -> Select<organisation::
 }
 
 /// Folded text holds no `%` or `_`, but a caller's raw text might.
-fn escape_like(text: &str) -> String {
+pub(super) fn escape_like(text: &str) -> String {
     text.replace(['%', '_'], "")
 }
 
@@ -184,17 +212,10 @@ pub async fn list(
 ) -> AppResult<OrganisationPage> {
     let mut query = filtered(filter, at);
     let key = sort_expr(order.field);
-    if let Some(after) = after {
-        let pos: Position = decode_cursor(after)?;
-        let value = match (&pos.v, order.field) {
-            (SortValue::Int(i), OrderField::Population) => Expr::val(*i),
-            (SortValue::Text(s), OrderField::Name | OrderField::InseeCode) => Expr::val(s.clone()),
-            _ => {
-                return Err(AppError::bad_input(
-                    "after",
-                    "`after` belongs to another order",
-                ));
-            }
+    if let Some(pos) = position_after(after, order.field)? {
+        let value = match &pos.v {
+            SortValue::Int(i) => Expr::val(*i),
+            SortValue::Text(s) => Expr::val(s.clone()),
         };
         let beyond = if order.descending {
             key.clone().lt(value.clone())
@@ -226,13 +247,7 @@ pub async fn list(
     Ok(OrganisationPage {
         rows: rows
             .into_iter()
-            .map(|o| {
-                let cursor = encode_cursor(&Position {
-                    v: sort_value(order.field, &o),
-                    id: o.id,
-                });
-                (cursor, o)
-            })
+            .map(|o| (cursor_of(order.field, &o), o))
             .collect(),
         has_next,
     })
@@ -247,17 +262,8 @@ pub async fn count(
     Ok(filtered(filter, at).count(db).await?)
 }
 
-/// Organisations valid at `at` whose folded name contains every word of `text`: exact
-/// matches first, then names starting with the text, then the rest; larger populations
-/// first within each.
-pub async fn search(
-    db: &DatabaseConnection,
-    text: &str,
-    kinds: &[OrganisationKind],
-    first: usize,
-    at: NaiveDate,
-) -> AppResult<Vec<Organisation>> {
-    use organisation::Column as C;
+/// The folded text of a search (`BAD_USER_INPUT` when too long or without a letter or digit).
+pub(super) fn search_text(text: &str) -> AppResult<String> {
     if text.chars().count() > MAX_TEXT {
         return Err(AppError::bad_input(
             "text",
@@ -271,6 +277,21 @@ pub async fn search(
             "`text` must contain a letter or digit",
         ));
     }
+    Ok(folded)
+}
+
+/// Organisations valid at `at` whose folded name contains every word of `text`: exact
+/// matches first, then names starting with the text, then the rest; larger populations
+/// first within each.
+pub async fn search(
+    db: &DatabaseConnection,
+    text: &str,
+    kinds: &[OrganisationKind],
+    first: usize,
+    at: NaiveDate,
+) -> AppResult<Vec<Organisation>> {
+    use organisation::Column as C;
+    let folded = search_text(text)?;
     let mut query = organisations().filter(valid_at(C::ValidFrom, C::ValidTo, at));
     for word in folded.split(' ') {
         query = query.filter(C::SearchName.like(format!("%{word}%")));

@@ -2,6 +2,8 @@
 
 mod links;
 mod list;
+mod memory;
+mod reads;
 mod rows;
 
 use chrono::NaiveDate;
@@ -13,6 +15,7 @@ pub use list::{
     OrderField, OrganisationFilter, OrganisationOrder, OrganisationPage, count, list,
     normalise_filter, search,
 };
+pub use reads::{Reads, RegistryCache, version};
 pub(crate) use rows::organisations;
 pub use rows::{Membership, MembershipWith, Organisation};
 

@@ -92,7 +92,7 @@ const MEMBERSHIP_COLUMNS: [membership::Column; 8] = [
 ];
 
 /// A membership with the organisation at its other end.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MembershipWith {
     /// The membership.
     pub membership: Membership,
@@ -129,19 +129,31 @@ impl FromQueryResult for Organisation {
     }
 }
 
+impl Membership {
+    fn from_row(res: &QueryResult) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: res.try_get_by_index(0)?,
+            member_id: res.try_get_by_index(1)?,
+            group_id: res.try_get_by_index(2)?,
+            kind: res.try_get_by_index(3)?,
+            valid_from: res.try_get_by_index(4)?,
+            valid_to: res.try_get_by_index(5)?,
+            source: res.try_get_by_index(6)?,
+            vintages: res.try_get_by_index(7)?,
+        })
+    }
+}
+
+impl FromQueryResult for Membership {
+    fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
+        Self::from_row(res)
+    }
+}
+
 impl FromQueryResult for MembershipWith {
     fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
         Ok(Self {
-            membership: Membership {
-                id: res.try_get_by_index(0)?,
-                member_id: res.try_get_by_index(1)?,
-                group_id: res.try_get_by_index(2)?,
-                kind: res.try_get_by_index(3)?,
-                valid_from: res.try_get_by_index(4)?,
-                valid_to: res.try_get_by_index(5)?,
-                source: res.try_get_by_index(6)?,
-                vintages: res.try_get_by_index(7)?,
-            },
+            membership: Membership::from_row(res)?,
             organisation: Organisation::from_row(res, MEMBERSHIP_COLUMNS.len())?,
         })
     }
@@ -152,6 +164,13 @@ pub(crate) fn organisations() -> Select<organisation::Entity> {
     organisation::Entity::find()
         .select_only()
         .columns(ORGANISATION_COLUMNS)
+}
+
+/// Memberships, reading only the columns of [`Membership`].
+pub(super) fn memberships() -> Select<membership::Entity> {
+    membership::Entity::find()
+        .select_only()
+        .columns(MEMBERSHIP_COLUMNS)
 }
 
 /// Memberships joined with the organisation at `other` end, aliased for [`MembershipWith`].

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use super::membership::Membership;
 use super::organisation::Organisation;
 use crate::domain::pagination::{decode_cursor, encode_cursor, page_size};
-use crate::domain::registry::{self, OrganisationFilter};
-use crate::graphql::context::{before_data, loaders, state};
+use crate::domain::registry::OrganisationFilter;
+use crate::graphql::context::{before_data, loaders, registry_reads};
 use crate::graphql::loaders::MembersKey;
 
 /// Fields of a membership list beyond its page.
@@ -83,8 +83,7 @@ impl OrganisationListInfo {
         if self.empty {
             return Ok(0);
         }
-        let db = &state(ctx)?.db;
-        Ok(registry::count(db, &self.filter, self.at).await? as i64)
+        Ok(registry_reads(ctx)?.count(&self.filter, self.at).await? as i64)
     }
 }
 

@@ -28,7 +28,7 @@ use crate::domain::{authz, profile};
 use crate::error::AppError;
 use crate::graphql::agreements::{self, Agreement};
 use crate::graphql::competences::{Assignment, Transfer};
-use crate::graphql::context::{actor, before_data, loaders, request, state};
+use crate::graphql::context::{actor, before_data, loaders, registry_reads, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::resources::{Reservation, Resource};
 use crate::graphql::scalars::Date;
@@ -175,7 +175,7 @@ impl RegistryQuery {
         at: Option<Date>,
     ) -> Result<Option<Organisation>> {
         let at = at.map_or(request(ctx)?.today, |d| d.0);
-        let db = &state(ctx)?.db;
+        let reads = registry_reads(ctx)?;
         let kind = kind.map(Into::into);
         let before = before_data(ctx, at)?;
         let found = match (id, insee_code, siren) {
@@ -188,11 +188,11 @@ impl RegistryQuery {
                     .filter(|o| kind.is_none_or(|k| o.kind == k))
             }
             (None, Some(code), None) => {
-                let found = registry::by_insee_code(db, &code, kind, at).await?;
+                let found = reads.by_insee_code(&code, kind, at).await?;
                 found.filter(|_| !before)
             }
             (None, None, Some(siren)) => {
-                let found = registry::by_siren(db, &siren, kind, at).await?;
+                let found = reads.by_siren(&siren, kind, at).await?;
                 found.filter(|_| !before)
             }
             _ => {
@@ -249,7 +249,6 @@ impl RegistryQuery {
             },
             descending: o.direction == OrderDirection::Desc,
         });
-        let db = &state(ctx)?.db;
         let empty = before_data(ctx, at)?;
         let page = if empty {
             registry::OrganisationPage {
@@ -257,7 +256,9 @@ impl RegistryQuery {
                 has_next: false,
             }
         } else {
-            registry::list(db, &filter, order, at, first, after.as_deref()).await?
+            registry_reads(ctx)?
+                .list(&filter, order, at, first, after.as_deref())
+                .await?
         };
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
@@ -290,8 +291,8 @@ impl RegistryQuery {
             .into_iter()
             .map(Into::into)
             .collect();
-        let db = &state(ctx)?.db;
-        Ok(registry::search(db, &text, &kinds, first, today)
+        Ok(registry_reads(ctx)?
+            .search(&text, &kinds, first, today)
             .await?
             .into_iter()
             .map(|o| Organisation::new(o, today))

@@ -15,13 +15,13 @@ pub use mutations::ResourceMutation;
 pub use reservation::Reservation;
 pub use resource::Resource;
 
+use crate::domain::codes;
 use crate::domain::pagination::{encode_cursor, page_size};
 use crate::domain::resources::availability::{self, AvailabilityQuery};
 use crate::domain::resources::list::{self, ResourceFilter as Filter};
 use crate::domain::resources::reservations::Side;
 use crate::domain::resources::{Period, to_milli};
-use crate::domain::{codes, registry};
-use crate::graphql::context::{actor, loaders, request, state};
+use crate::graphql::context::{actor, loaders, registry_reads, request, state};
 use crate::graphql::ids::{self, NodeType};
 
 /// Which resources to list.
@@ -86,13 +86,9 @@ impl ResourceQuery {
             None => None,
             Some(code) => {
                 codes::check_insee_code("filter.coveringCommune", code)?;
-                match registry::by_insee_code(
-                    db,
-                    code,
-                    Some(entity::OrganisationKind::Commune),
-                    req.today,
-                )
-                .await?
+                match registry_reads(ctx)?
+                    .by_insee_code(code, Some(entity::OrganisationKind::Commune), req.today)
+                    .await?
                 {
                     Some(c) => Some(c.id),
                     // An unknown commune is served by nothing.

@@ -1,0 +1,272 @@
+//! The registry held in memory at one version of the database: every organisation, membership
+//! and succession, indexed for each read the API makes, answering exactly as the SQL reads do
+//! (a test compares the two on the national data).
+
+mod build;
+mod lists;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{MembershipKind, OrganisationKind, succession};
+
+use super::rows::{Membership, MembershipWith, Organisation};
+use super::{Direction, pick_at};
+use crate::domain::{codes, contains};
+use crate::error::AppResult;
+
+pub use build::load;
+
+/// A membership whose ends are positions in the organisation table, its provenance interned.
+#[derive(Debug, Clone)]
+struct Link {
+    id: i64,
+    member: u32,
+    group: u32,
+    kind: MembershipKind,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+    source: u32,
+    vintages: Option<u32>,
+}
+
+/// Lists per owner in two flat arrays (compressed sparse rows): `items[starts[o]..starts[o + 1]]`.
+#[derive(Debug, Default)]
+struct Groups {
+    starts: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Groups {
+    /// Groups `(owner, item)` pairs by owner, keeping the pairs' order within each owner.
+    fn new(owners: usize, pairs: &[(u32, u32)]) -> Self {
+        let mut starts = vec![0u32; owners + 1];
+        for &(owner, _) in pairs {
+            starts[owner as usize + 1] += 1;
+        }
+        for i in 0..owners {
+            starts[i + 1] += starts[i];
+        }
+        let mut next = starts.clone();
+        let mut items = vec![0u32; pairs.len()];
+        for &(owner, item) in pairs {
+            items[next[owner as usize] as usize] = item;
+            next[owner as usize] += 1;
+        }
+        Self { starts, items }
+    }
+
+    fn of(&self, owner: u32) -> &[u32] {
+        let o = owner as usize;
+        match (self.starts.get(o), self.starts.get(o + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
+/// The registry at one version of the database.
+#[derive(Debug)]
+pub struct MemoryRegistry {
+    /// The `registry_version` it copies.
+    pub version: i64,
+    /// Organisations by id.
+    orgs: Vec<Organisation>,
+    links: Vec<Link>,
+    /// Interned provenance texts of the links.
+    texts: Vec<String>,
+    /// Each member's links, open starts first, then by start and id.
+    of_member: Groups,
+    /// Each group's links, by the member's folded name and id, then link id.
+    of_group: Groups,
+    successions: Vec<succession::Model>,
+    /// Each successor's successions, by date and id.
+    predecessors: Groups,
+    /// Each predecessor's successions, by date and id.
+    successors: Groups,
+    by_insee: HashMap<String, Vec<u32>>,
+    by_siren: HashMap<String, Vec<u32>>,
+    by_departement: HashMap<String, Vec<u32>>,
+    by_region: HashMap<String, Vec<u32>>,
+    /// Positions in every list order.
+    orders: lists::Orders,
+}
+
+impl MemoryRegistry {
+    fn position(&self, id: i64) -> Option<u32> {
+        self.orgs
+            .binary_search_by_key(&id, |o| o.id)
+            .ok()
+            .map(|p| p as u32)
+    }
+
+    fn org(&self, position: u32) -> &Organisation {
+        &self.orgs[position as usize]
+    }
+
+    fn membership(&self, link: &Link) -> Membership {
+        Membership {
+            id: link.id,
+            member_id: self.org(link.member).id,
+            group_id: self.org(link.group).id,
+            kind: link.kind,
+            valid_from: link.valid_from,
+            valid_to: link.valid_to,
+            source: self.texts[link.source as usize].clone(),
+            vintages: link.vintages.map(|v| self.texts[v as usize].clone()),
+        }
+    }
+
+    /// Organisations by id, in no particular order.
+    pub fn by_ids(&self, ids: &[i64]) -> Vec<Organisation> {
+        ids.iter()
+            .filter_map(|&id| self.position(id))
+            .map(|p| self.org(p).clone())
+            .collect()
+    }
+
+    fn by_code(
+        &self,
+        index: &HashMap<String, Vec<u32>>,
+        code: &str,
+        kind: Option<OrganisationKind>,
+        at: NaiveDate,
+    ) -> Option<Organisation> {
+        let candidates = index
+            .get(code)
+            .map(|ps| {
+                ps.iter()
+                    .map(|&p| self.org(p))
+                    .filter(|o| kind.is_none_or(|k| o.kind == k))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        pick_at(candidates, at)
+    }
+
+    /// The organisation with INSEE code `code` at `at` (as [`super::by_insee_code`]).
+    pub fn by_insee_code(
+        &self,
+        code: &str,
+        kind: Option<OrganisationKind>,
+        at: NaiveDate,
+    ) -> AppResult<Option<Organisation>> {
+        codes::check_insee_code("inseeCode", code)?;
+        Ok(self.by_code(&self.by_insee, code, kind, at))
+    }
+
+    /// The organisation with SIREN `siren` at `at` (as [`super::by_siren`]).
+    pub fn by_siren(
+        &self,
+        siren: &str,
+        kind: Option<OrganisationKind>,
+        at: NaiveDate,
+    ) -> AppResult<Option<Organisation>> {
+        codes::check_siren("siren", siren)?;
+        Ok(self.by_code(&self.by_siren, siren, kind, at))
+    }
+
+    /// The memberships of each member (valid at `at` when given), with their group (as
+    /// [`super::memberships_of`]).
+    pub fn memberships_of(
+        &self,
+        member_ids: &[i64],
+        at: Option<NaiveDate>,
+    ) -> HashMap<i64, Vec<MembershipWith>> {
+        let mut out = HashMap::new();
+        for &id in member_ids {
+            let Some(p) = self.position(id) else {
+                continue;
+            };
+            let rows: Vec<MembershipWith> = self
+                .of_member
+                .of(p)
+                .iter()
+                .map(|&l| &self.links[l as usize])
+                .filter(|l| at.is_none_or(|at| contains(l.valid_from, l.valid_to, at)))
+                .map(|l| MembershipWith {
+                    membership: self.membership(l),
+                    organisation: self.org(l.group).clone(),
+                })
+                .collect();
+            if !rows.is_empty() {
+                out.insert(id, rows);
+            }
+        }
+        out
+    }
+
+    /// Positions of the members of the group at `position` valid at `at`, by folded name.
+    fn member_links(&self, position: u32, at: NaiveDate) -> impl Iterator<Item = &Link> {
+        self.of_group
+            .of(position)
+            .iter()
+            .map(|&l| &self.links[l as usize])
+            .filter(move |l| contains(l.valid_from, l.valid_to, at))
+    }
+
+    /// The members of each group valid at `at`, with the member organisation, by folded name
+    /// (as [`super::members_of`]).
+    pub fn members_of(
+        &self,
+        group_ids: &[i64],
+        at: NaiveDate,
+        kinds: &[OrganisationKind],
+    ) -> HashMap<i64, Vec<MembershipWith>> {
+        let mut out = HashMap::new();
+        for &id in group_ids {
+            let Some(p) = self.position(id) else {
+                continue;
+            };
+            let rows: Vec<MembershipWith> = self
+                .member_links(p, at)
+                .filter(|l| kinds.is_empty() || kinds.contains(&self.org(l.member).kind))
+                .map(|l| MembershipWith {
+                    membership: self.membership(l),
+                    organisation: self.org(l.member).clone(),
+                })
+                .collect();
+            if !rows.is_empty() {
+                out.insert(id, rows);
+            }
+        }
+        out
+    }
+
+    /// The successions of each organisation, with the organisation at the other end (as
+    /// [`super::successions_of`]).
+    pub fn successions_of(
+        &self,
+        ids: &[i64],
+        direction: Direction,
+    ) -> HashMap<i64, Vec<(succession::Model, Organisation)>> {
+        let index = match direction {
+            Direction::Predecessors => &self.predecessors,
+            Direction::Successors => &self.successors,
+        };
+        let mut out = HashMap::new();
+        for &id in ids {
+            let Some(p) = self.position(id) else {
+                continue;
+            };
+            let rows: Vec<(succession::Model, Organisation)> = index
+                .of(p)
+                .iter()
+                .map(|&s| &self.successions[s as usize])
+                .filter_map(|s| {
+                    let other = match direction {
+                        Direction::Predecessors => s.predecessor_id,
+                        Direction::Successors => s.successor_id,
+                    };
+                    let other = self.position(other)?;
+                    Some((s.clone(), self.org(other).clone()))
+                })
+                .collect();
+            if !rows.is_empty() {
+                out.insert(id, rows);
+            }
+        }
+        out
+    }
+}

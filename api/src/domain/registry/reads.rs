@@ -1,0 +1,282 @@
+//! Where the API's registry reads are answered: from the in-memory registry when it is at the
+//! database's current `registry_version` (one small read per call tells), by SQL otherwise,
+//! while a new copy is built in the background. Writers need not know: triggers advance the
+//! version in the writing transaction, so a read that follows an acknowledged write, on any
+//! instance, never sees the copy from before it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use entity::{OrganisationKind, succession};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+use super::memory::{self, MemoryRegistry};
+use super::{
+    Direction, MembershipWith, Organisation, OrganisationFilter, OrganisationOrder,
+    OrganisationPage,
+};
+use crate::error::{AppError, AppResult};
+
+/// The database's registry version (advanced by every change to the registry's tables).
+pub async fn version<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM registry_version WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| {
+            tracing::error!("registry_version has no row");
+            AppError::Internal
+        })?;
+    Ok(row.try_get_by_index(0)?)
+}
+
+/// Least time between two builds: a stream of registry writes costs one build a second at
+/// most (reads go to SQL meanwhile).
+const MIN_REBUILD_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The in-memory registry of this process, kept at the database's version.
+#[derive(Debug)]
+pub struct RegistryCache {
+    enabled: bool,
+    held: RwLock<Option<Arc<MemoryRegistry>>>,
+    building: AtomicBool,
+    last_build: RwLock<Option<Instant>>,
+    builds: AtomicU64,
+    memory_reads: AtomicU64,
+    sql_reads: AtomicU64,
+}
+
+impl RegistryCache {
+    /// A cache; when not `enabled`, every read goes to SQL.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            held: RwLock::new(None),
+            building: AtomicBool::new(false),
+            last_build: RwLock::new(None),
+            builds: AtomicU64::new(0),
+            memory_reads: AtomicU64::new(0),
+            sql_reads: AtomicU64::new(0),
+        }
+    }
+
+    fn held(&self) -> Option<Arc<MemoryRegistry>> {
+        self.held.read().ok().and_then(|h| h.clone())
+    }
+
+    /// The in-memory registry if it is the database's current version; otherwise none, and
+    /// a build starts in the background.
+    async fn current(
+        self: &Arc<Self>,
+        db: &DatabaseConnection,
+    ) -> AppResult<Option<Arc<MemoryRegistry>>> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let now = version(db).await?;
+        match self.held().filter(|h| h.version == now) {
+            Some(held) => {
+                self.memory_reads.fetch_add(1, Ordering::Relaxed);
+                Ok(Some(held))
+            }
+            None => {
+                self.sql_reads.fetch_add(1, Ordering::Relaxed);
+                self.rebuild(db);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Starts a build unless one runs or one started less than a second ago.
+    fn rebuild(self: &Arc<Self>, db: &DatabaseConnection) {
+        let recent = self
+            .last_build
+            .read()
+            .ok()
+            .and_then(|l| *l)
+            .is_some_and(|l| l.elapsed() < MIN_REBUILD_INTERVAL);
+        if recent || self.building.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let cache = self.clone();
+        let db = db.clone();
+        tokio::spawn(async move {
+            if let Err(e) = cache.build(&db).await {
+                tracing::warn!(error = %e, "the in-memory registry was not rebuilt");
+            }
+            cache.building.store(false, Ordering::Release);
+        });
+    }
+
+    async fn build(&self, db: &DatabaseConnection) -> AppResult<()> {
+        if let Ok(mut last) = self.last_build.write() {
+            *last = Some(Instant::now());
+        }
+        let started = Instant::now();
+        let built = memory::load(db).await?;
+        tracing::info!(
+            version = built.version,
+            ms = started.elapsed().as_millis() as u64,
+            "in-memory registry built"
+        );
+        self.builds.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut held) = self.held.write()
+            && held.as_ref().is_none_or(|h| h.version < built.version)
+        {
+            *held = Some(Arc::new(built));
+        }
+        Ok(())
+    }
+
+    /// Builds the in-memory registry now unless it is current (start-up, tests).
+    pub async fn warm(&self, db: &DatabaseConnection) -> AppResult<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let now = version(db).await?;
+        if self.held().is_some_and(|h| h.version == now) {
+            return Ok(());
+        }
+        self.build(db).await
+    }
+
+    /// Builds so far, and reads answered from memory and by SQL (for metrics).
+    pub fn counts(&self) -> (u64, u64, u64) {
+        (
+            self.builds.load(Ordering::Relaxed),
+            self.memory_reads.load(Ordering::Relaxed),
+            self.sql_reads.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The registry reads of the API, each answered from memory or by SQL (see the module).
+#[derive(Clone, Debug)]
+pub struct Reads {
+    db: DatabaseConnection,
+    cache: Arc<RegistryCache>,
+}
+
+impl Reads {
+    /// Reads over `db` through `cache`.
+    pub fn new(db: DatabaseConnection, cache: Arc<RegistryCache>) -> Self {
+        Self { db, cache }
+    }
+
+    async fn memory(&self) -> AppResult<Option<Arc<MemoryRegistry>>> {
+        self.cache.current(&self.db).await
+    }
+
+    /// Organisations by id, in no particular order.
+    pub async fn by_ids(&self, ids: &[i64]) -> AppResult<Vec<Organisation>> {
+        match self.memory().await? {
+            Some(m) => Ok(m.by_ids(ids)),
+            None => super::by_ids(&self.db, ids).await,
+        }
+    }
+
+    /// The organisation with INSEE code `code` at `at`.
+    pub async fn by_insee_code(
+        &self,
+        code: &str,
+        kind: Option<OrganisationKind>,
+        at: NaiveDate,
+    ) -> AppResult<Option<Organisation>> {
+        match self.memory().await? {
+            Some(m) => m.by_insee_code(code, kind, at),
+            None => super::by_insee_code(&self.db, code, kind, at).await,
+        }
+    }
+
+    /// The organisation with SIREN `siren` at `at`.
+    pub async fn by_siren(
+        &self,
+        siren: &str,
+        kind: Option<OrganisationKind>,
+        at: NaiveDate,
+    ) -> AppResult<Option<Organisation>> {
+        match self.memory().await? {
+            Some(m) => m.by_siren(siren, kind, at),
+            None => super::by_siren(&self.db, siren, kind, at).await,
+        }
+    }
+
+    /// The memberships of each member (valid at `at` when given), with their group.
+    pub async fn memberships_of(
+        &self,
+        member_ids: &[i64],
+        at: Option<NaiveDate>,
+    ) -> AppResult<HashMap<i64, Vec<MembershipWith>>> {
+        match self.memory().await? {
+            Some(m) => Ok(m.memberships_of(member_ids, at)),
+            None => super::memberships_of(&self.db, member_ids, at).await,
+        }
+    }
+
+    /// The members of each group valid at `at`, by folded name.
+    pub async fn members_of(
+        &self,
+        group_ids: &[i64],
+        at: NaiveDate,
+        kinds: &[OrganisationKind],
+    ) -> AppResult<HashMap<i64, Vec<MembershipWith>>> {
+        match self.memory().await? {
+            Some(m) => Ok(m.members_of(group_ids, at, kinds)),
+            None => super::members_of(&self.db, group_ids, at, kinds).await,
+        }
+    }
+
+    /// The successions of each organisation, with the organisation at the other end.
+    pub async fn successions_of(
+        &self,
+        ids: &[i64],
+        direction: Direction,
+    ) -> AppResult<HashMap<i64, Vec<(succession::Model, Organisation)>>> {
+        match self.memory().await? {
+            Some(m) => Ok(m.successions_of(ids, direction)),
+            None => super::successions_of(&self.db, ids, direction).await,
+        }
+    }
+
+    /// A page of organisations in the given order, after `after`.
+    pub async fn list(
+        &self,
+        filter: &OrganisationFilter,
+        order: OrganisationOrder,
+        at: NaiveDate,
+        first: usize,
+        after: Option<&str>,
+    ) -> AppResult<OrganisationPage> {
+        match self.memory().await? {
+            Some(m) => m.list(filter, order, at, first, after),
+            None => super::list(&self.db, filter, order, at, first, after).await,
+        }
+    }
+
+    /// How many organisations match.
+    pub async fn count(&self, filter: &OrganisationFilter, at: NaiveDate) -> AppResult<u64> {
+        match self.memory().await? {
+            Some(m) => Ok(m.count(filter, at)),
+            None => super::count(&self.db, filter, at).await,
+        }
+    }
+
+    /// Organisations matching a search text, best first.
+    pub async fn search(
+        &self,
+        text: &str,
+        kinds: &[OrganisationKind],
+        first: usize,
+        at: NaiveDate,
+    ) -> AppResult<Vec<Organisation>> {
+        match self.memory().await? {
+            Some(m) => m.search(text, kinds, first, at),
+            None => super::search(&self.db, text, kinds, first, at).await,
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The in-memory registry: the same answers as SQL on the national data, and never an answer
+//! from before a committed write, whoever wrote it.
+
+use api::domain::registry::{
+    self, Direction, OrderField, OrganisationFilter, OrganisationOrder, normalise_filter,
+};
+use chrono::NaiveDate;
+use entity::OrganisationKind as K;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::json;
+
+use crate::common::TestApp;
+
+const RENNES_METROPOLE: &str = "243500139";
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+/// Reads of every kind the API makes, for dates around the 2025 merger wave.
+const DATES: [&str; 4] = ["2022-06-01", "2024-12-31", "2025-01-01", "2026-06-01"];
+
+async fn strings(app: &TestApp, sql: &str) -> Vec<String> {
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(app.db.get_database_backend(), sql))
+        .await
+        .expect("query");
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0).expect("text"))
+        .collect()
+}
+
+async fn ids(app: &TestApp, sql: &str) -> Vec<i64> {
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(app.db.get_database_backend(), sql))
+        .await
+        .expect("query");
+    rows.iter()
+        .map(|r| r.try_get_by_index::<i64>(0).expect("id"))
+        .collect()
+}
+
+#[tokio::test]
+async fn memory_answers_every_read_as_sql_does() {
+    let app = TestApp::new().await;
+    let db = &app.db;
+    let reads = app.state.registry_reads();
+    let (_, memory_before, sql_before) = app.state.registry.counts();
+    let mut calls = 0u64;
+
+    // Lookups: every code of three départements (Manche merged many communes), every EPCI SIREN.
+    let codes = strings(
+        &app,
+        "SELECT DISTINCT insee_code FROM organisation WHERE insee_code IS NOT NULL \
+         AND departement_code IN ('35', '50', '2A') ORDER BY insee_code",
+    )
+    .await;
+    let sirens = strings(
+        &app,
+        "SELECT DISTINCT siren FROM organisation WHERE siren IS NOT NULL AND departement_code IN ('35', '50') ORDER BY siren",
+    )
+    .await;
+    assert!(
+        codes.len() > 1000 && sirens.len() > 500,
+        "{} {}",
+        codes.len(),
+        sirens.len()
+    );
+    for at in DATES.map(day) {
+        for code in &codes {
+            for kind in [None, Some(K::Commune)] {
+                let sql = registry::by_insee_code(db, code, kind, at).await.unwrap();
+                assert_eq!(
+                    reads.by_insee_code(code, kind, at).await.unwrap(),
+                    sql,
+                    "{code} {at}"
+                );
+                calls += 1;
+            }
+        }
+        for siren in &sirens {
+            let sql = registry::by_siren(db, siren, None, at).await.unwrap();
+            assert_eq!(
+                reads.by_siren(siren, None, at).await.unwrap(),
+                sql,
+                "{siren} {at}"
+            );
+            calls += 1;
+        }
+    }
+    // Bad codes are the same typed errors.
+    for bad in ["3523", "ABCDE"] {
+        assert!(
+            reads
+                .by_insee_code(bad, None, day("2026-06-01"))
+                .await
+                .is_err()
+        );
+    }
+    assert!(
+        reads
+            .by_siren("123456789", None, day("2026-06-01"))
+            .await
+            .is_err()
+    );
+
+    // Links: memberships of the organisations of two départements, members of every group.
+    let members = ids(
+        &app,
+        "SELECT id FROM organisation WHERE departement_code IN ('35', '50') ORDER BY id",
+    )
+    .await;
+    let groups = ids(
+        &app,
+        "SELECT DISTINCT group_id FROM membership ORDER BY group_id",
+    )
+    .await;
+    let succeeding = ids(
+        &app,
+        "SELECT predecessor_id FROM succession UNION SELECT successor_id FROM succession",
+    )
+    .await;
+    assert!(
+        succeeding.len() > 100,
+        "{} organisations in successions",
+        succeeding.len()
+    );
+    assert_eq!(reads.by_ids(&members).await.unwrap().len(), members.len());
+    let mut all_at = vec![None];
+    all_at.extend(DATES.map(|d| Some(day(d))));
+    for at in all_at {
+        assert_eq!(
+            reads.memberships_of(&members, at).await.unwrap(),
+            registry::memberships_of(db, &members, at).await.unwrap(),
+            "memberships at {at:?}"
+        );
+        calls += 1;
+    }
+    for at in DATES.map(day) {
+        for kinds in [vec![], vec![K::Commune], vec![K::Departement]] {
+            assert_eq!(
+                reads.members_of(&groups, at, &kinds).await.unwrap(),
+                registry::members_of(db, &groups, at, &kinds).await.unwrap(),
+                "members at {at} of kinds {kinds:?}"
+            );
+            calls += 1;
+        }
+    }
+    for direction in [Direction::Predecessors, Direction::Successors] {
+        assert_eq!(
+            reads.successions_of(&succeeding, direction).await.unwrap(),
+            registry::successions_of(db, &succeeding, direction)
+                .await
+                .unwrap()
+        );
+        calls += 1;
+    }
+
+    // Lists: filters × orders × dates, three pages each, and their counts.
+    let metro = registry::by_siren(db, RENNES_METROPOLE, None, day("2026-06-01"))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let ille_et_vilaine =
+        registry::by_insee_code(db, "35", Some(K::Departement), day("2026-06-01"))
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    let f = OrganisationFilter::default;
+    let filters = [
+        f(),
+        OrganisationFilter {
+            kinds: vec![K::Commune],
+            ..f()
+        },
+        OrganisationFilter {
+            kinds: vec![K::Cc, K::Ca, K::Cu, K::Metropole],
+            departement: Some("35".into()),
+            ..f()
+        },
+        OrganisationFilter {
+            region: Some("53".into()),
+            ..f()
+        },
+        OrganisationFilter {
+            departement: Some("2A".into()),
+            ..f()
+        },
+        OrganisationFilter {
+            member_of: Some(metro),
+            ..f()
+        },
+        OrganisationFilter {
+            member_of: Some(ille_et_vilaine),
+            kinds: vec![K::Commune],
+            ..f()
+        },
+        OrganisationFilter {
+            name_contains: Some("sur-Mer".into()),
+            ..f()
+        },
+        OrganisationFilter {
+            name_starts_with: Some("Saint-".into()),
+            ..f()
+        },
+        OrganisationFilter {
+            name_starts_with: Some("Saint-".into()),
+            kinds: vec![K::Commune],
+            region: Some("84".into()),
+            ..f()
+        },
+        OrganisationFilter {
+            name_contains: Some("val".into()),
+            departement: Some("50".into()),
+            ..f()
+        },
+        OrganisationFilter {
+            name_starts_with: Some("zzz".into()),
+            ..f()
+        },
+    ];
+    let fields = [
+        OrderField::Name,
+        OrderField::Population,
+        OrderField::InseeCode,
+    ];
+    for filter in filters {
+        let filter = normalise_filter(filter).unwrap();
+        for at in ["2024-12-31", "2026-06-01"].map(day) {
+            assert_eq!(
+                reads.count(&filter, at).await.unwrap(),
+                registry::count(db, &filter, at).await.unwrap(),
+                "count {filter:?} at {at}"
+            );
+            calls += 1;
+            for field in fields {
+                for descending in [false, true] {
+                    let order = OrganisationOrder { field, descending };
+                    let mut after: Option<String> = None;
+                    for page in 0..3 {
+                        let sql = registry::list(db, &filter, order, at, 25, after.as_deref())
+                            .await
+                            .unwrap();
+                        let memory = reads
+                            .list(&filter, order, at, 25, after.as_deref())
+                            .await
+                            .unwrap();
+                        assert_eq!(
+                            memory, sql,
+                            "page {page} of {filter:?} by {order:?} at {at}"
+                        );
+                        calls += 1;
+                        match sql.rows.last() {
+                            Some((cursor, _)) if sql.has_next => after = Some(cursor.clone()),
+                            _ => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // A cursor of another order is refused alike.
+    let by_name = registry::list(
+        db,
+        &f(),
+        OrganisationOrder::default(),
+        day("2026-06-01"),
+        1,
+        None,
+    )
+    .await
+    .unwrap();
+    let cursor = by_name.rows[0].0.clone();
+    let by_population = OrganisationOrder {
+        field: OrderField::Population,
+        descending: true,
+    };
+    assert!(
+        reads
+            .list(&f(), by_population, day("2026-06-01"), 5, Some(&cursor))
+            .await
+            .is_err()
+    );
+
+    // Search.
+    for text in [
+        "saint etienne",
+        "Rennes",
+        "sur",
+        "ile de france",
+        "Val d'Ille",
+        "xyzzy",
+    ] {
+        for kinds in [vec![], vec![K::Commune], vec![K::Cc, K::Ca]] {
+            for at in ["2024-12-31", "2026-06-01"].map(day) {
+                assert_eq!(
+                    reads.search(text, &kinds, 20, at).await.unwrap(),
+                    registry::search(db, text, &kinds, 20, at).await.unwrap(),
+                    "search {text:?} {kinds:?} at {at}"
+                );
+                calls += 1;
+            }
+        }
+    }
+
+    // Every one of those was answered from memory.
+    let (_, memory_after, sql_after) = app.state.registry.counts();
+    assert_eq!(sql_after, sql_before, "no read fell back to SQL");
+    assert!(
+        memory_after - memory_before >= calls,
+        "{} reads from memory for {calls} calls",
+        memory_after - memory_before
+    );
+}
+
+/// The name `router` gives the organisation with INSEE code `code`.
+async fn name_of(router: &axum::Router, code: &str) -> String {
+    let body = json!({ "query": "query($c: String!) { organisation(inseeCode: $c) { name } }", "variables": { "c": code } });
+    let request = axum::http::Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(router.clone(), request)
+        .await
+        .unwrap();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    value["data"]["organisation"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_committed_write_is_read_back_at_once_on_every_instance() {
+    let app = TestApp::new().await;
+    let other = app.second_instance().await;
+    assert_eq!(name_of(&app.router, "35238").await, "Rennes");
+    assert_eq!(name_of(&other, "35238").await, "Rennes");
+    let version = registry::version(&app.db).await.unwrap();
+    let (builds, _, sql_before) = app.state.registry.counts();
+
+    // Any writer, even one outside the API: triggers advance the version in its transaction.
+    let backend = app.db.get_database_backend();
+    let rename =
+        "UPDATE organisation SET name = 'Roazhon' WHERE insee_code = '35238' AND kind = 'COMMUNE'";
+    app.db
+        .execute_raw(Statement::from_string(backend, rename))
+        .await
+        .unwrap();
+    assert!(registry::version(&app.db).await.unwrap() > version);
+    assert_eq!(name_of(&app.router, "35238").await, "Roazhon");
+    assert_eq!(name_of(&other, "35238").await, "Roazhon");
+    let (_, _, sql_after) = app.state.registry.counts();
+    assert!(sql_after > sql_before, "the stale copy was not used");
+
+    // The copy is rebuilt in the background; reads then come from memory again.
+    let mut waited = 0;
+    while app.state.registry.counts().0 == builds {
+        assert!(waited < 100, "no rebuild within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    let (_, memory_before, sql_before) = app.state.registry.counts();
+    assert_eq!(name_of(&app.router, "35238").await, "Roazhon");
+    let (_, memory_after, sql_after) = app.state.registry.counts();
+    assert_eq!(sql_after, sql_before);
+    assert!(memory_after > memory_before);
+
+    // A write rolled back leaves the version, and the copy, as they were.
+    let version = registry::version(&app.db).await.unwrap();
+    let txn = sea_orm::TransactionTrait::begin(&app.db).await.unwrap();
+    txn.execute_raw(Statement::from_string(
+        backend,
+        "UPDATE organisation SET name = 'Rennes' WHERE insee_code = '35238' AND kind = 'COMMUNE'",
+    ))
+    .await
+    .unwrap();
+    txn.rollback().await.unwrap();
+    assert_eq!(registry::version(&app.db).await.unwrap(), version);
+    assert_eq!(name_of(&app.router, "35238").await, "Roazhon");
+}
