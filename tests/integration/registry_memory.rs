@@ -387,3 +387,23 @@ async fn a_committed_write_is_read_back_at_once_on_every_instance() {
     assert_eq!(registry::version(&app.db).await.unwrap(), version);
     assert_eq!(name_of(&app.router, "35238").await, "Roazhon");
 }
+
+#[tokio::test]
+async fn a_query_reads_the_registry_with_one_statement() {
+    let app = TestApp::new().await;
+    let q = "query($c: String!) { organisation(inseeCode: $c) { name epci { name } departement { name }
+               region { name } memberOf { group { name members(first: 5) { nodes { member { name } } } } } } }";
+    app.take_statements();
+    let r = app.query(q, json!({ "c": "35238" })).await;
+    assert_eq!(r["organisation"]["region"]["name"], "Bretagne", "{r:#}");
+    assert_eq!(
+        app.take_statements(),
+        1,
+        "one version check for the whole query"
+    );
+    // Without the copy, the same query is a handful of batched statements.
+    let sql = TestApp::sql_only().await;
+    sql.take_statements();
+    assert_eq!(sql.query(q, json!({ "c": "35238" })).await, r);
+    assert!(sql.take_statements() > 1);
+}

@@ -18,6 +18,7 @@ use crate::domain::resources::availability::free_capacity;
 use crate::domain::resources::reservations::{self, Side};
 use crate::domain::resources::{self, Period};
 use crate::error::AppResult;
+use crate::graphql::guard::OperationSlot;
 
 /// Organisations by id.
 pub struct OrganisationsById(Reads);
@@ -449,21 +450,28 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders (and caches) for one request.
-    pub fn new(state: &AppState) -> Self {
-        Self::build(state, true)
+    /// Fresh loaders (and caches) for one request. A query reads the registry at one version
+    /// (checked once); a mutation checks at every read, so that it sees its own writes.
+    pub fn new(state: &AppState, operation: &OperationSlot) -> Self {
+        let info = operation.info.clone();
+        let is_query = move || {
+            info.lock()
+                .ok()
+                .is_some_and(|i| i.as_ref().is_some_and(|i| !i.mutation))
+        };
+        let reads = Reads::pinned(state.db.clone(), state.registry.clone(), is_query);
+        Self::build(state, reads, true)
     }
 
     /// Loaders for a long-lived connection: they batch but keep nothing, so that every
     /// subscription event reads the data as it is then and memory does not grow.
     pub fn uncached(state: &AppState) -> Self {
-        Self::build(state, false)
+        Self::build(state, state.registry_reads(), false)
     }
 
-    fn build(state: &AppState, cache: bool) -> Self {
+    fn build(state: &AppState, reads: Reads, cache: bool) -> Self {
         let db = &state.db;
         let catalogue = &state.catalogue;
-        let reads = state.registry_reads();
         Self {
             organisations: Batcher::new(OrganisationsById(reads.clone()), cache),
             memberships: Batcher::new(MembershipsOfMember(reads.clone()), cache),

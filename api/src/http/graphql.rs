@@ -41,15 +41,15 @@ pub(super) async fn prepare(
         Err(AppError::Unauthenticated) => return Err(unauthenticated(&id)),
         Err(other) => return Err(failure(&other, &id)),
     };
-    let loaders = if stream {
-        Loaders::uncached(state)
-    } else {
-        Loaders::new(state)
-    };
     let slot = OperationSlot {
         read_only,
         requested: request.operation_name.clone(),
         info: Default::default(),
+    };
+    let loaders = if stream {
+        Loaders::uncached(state)
+    } else {
+        Loaders::new(state, &slot)
     };
     let request = request
         .data(state.clone())

@@ -155,21 +155,66 @@ impl RegistryCache {
     }
 }
 
+/// One version for every read of a request, while `allowed` says so.
+struct Pin {
+    allowed: Box<dyn Fn() -> bool + Send + Sync>,
+    held: tokio::sync::OnceCell<Option<Arc<MemoryRegistry>>>,
+}
+
 /// The registry reads of the API, each answered from memory or by SQL (see the module).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Reads {
     db: DatabaseConnection,
     cache: Arc<RegistryCache>,
+    pin: Option<Arc<Pin>>,
+}
+
+impl std::fmt::Debug for Reads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reads")
+            .field("pinned", &self.pin.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Reads {
-    /// Reads over `db` through `cache`.
+    /// Reads over `db` through `cache`, each checking the version.
     pub fn new(db: DatabaseConnection, cache: Arc<RegistryCache>) -> Self {
-        Self { db, cache }
+        Self {
+            db,
+            cache,
+            pin: None,
+        }
+    }
+
+    /// Reads that check the version once, at the first read, and answer every later one at
+    /// that version (a consistent view, one statement) — while `allowed` holds: a request
+    /// that writes must not read its own writes from a copy taken before them.
+    pub fn pinned(
+        db: DatabaseConnection,
+        cache: Arc<RegistryCache>,
+        allowed: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> Self {
+        let pin = Pin {
+            allowed: Box::new(allowed),
+            held: tokio::sync::OnceCell::new(),
+        };
+        Self {
+            db,
+            cache,
+            pin: Some(Arc::new(pin)),
+        }
     }
 
     async fn memory(&self) -> AppResult<Option<Arc<MemoryRegistry>>> {
-        self.cache.current(&self.db).await
+        match &self.pin {
+            Some(pin) if (pin.allowed)() => pin
+                .held
+                .get_or_try_init(|| self.cache.current(&self.db))
+                .await
+                .cloned(),
+            _ => self.cache.current(&self.db).await,
+        }
     }
 
     /// Organisations by id, in no particular order.
