@@ -45,7 +45,7 @@ pub struct MembershipsOfMember(Reads);
 
 impl BatchLoad for MembershipsOfMember {
     type Key = (i64, Option<NaiveDate>);
-    type Value = Vec<MembershipWith>;
+    type Value = Arc<Vec<MembershipWith>>;
     fn load(
         &self,
         keys: Vec<Self::Key>,
@@ -60,7 +60,7 @@ impl BatchLoad for MembershipsOfMember {
             for (at, ids) in by_date {
                 let mut found = reads.memberships_of(&ids, at).await?;
                 for id in ids {
-                    out.insert((id, at), found.remove(&id).unwrap_or_default());
+                    out.insert((id, at), Arc::new(found.remove(&id).unwrap_or_default()));
                 }
             }
             Ok(out)
@@ -85,7 +85,7 @@ pub struct MembersOfGroup(Reads);
 
 impl BatchLoad for MembersOfGroup {
     type Key = MembersKey;
-    type Value = Vec<MembershipWith>;
+    type Value = Arc<Vec<MembershipWith>>;
     fn load(
         &self,
         keys: Vec<MembersKey>,
@@ -109,7 +109,7 @@ impl BatchLoad for MembersOfGroup {
                         at,
                         kinds: kinds.clone(),
                     };
-                    out.insert(key, found.remove(&group).unwrap_or_default());
+                    out.insert(key, Arc::new(found.remove(&group).unwrap_or_default()));
                 }
             }
             Ok(out)

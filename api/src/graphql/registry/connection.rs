@@ -34,7 +34,7 @@ pub async fn members_page(
     let first = page_size(first)?;
     let start_after: Option<i64> = after.as_deref().map(decode_cursor).transpose()?;
     let rows = if before_data(ctx, at)? {
-        Vec::new()
+        Default::default()
     } else {
         loaders(ctx)?
             .members
@@ -42,6 +42,7 @@ pub async fn members_page(
             .await?
             .unwrap_or_default()
     };
+    let rows: &[_] = rows.as_slice();
     let total = rows.len();
     let start = match start_after {
         Some(id) => rows

@@ -1,5 +1,7 @@
 //! The `Membership` type.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object, Result};
 use chrono::NaiveDate;
 
@@ -15,8 +17,8 @@ use crate::graphql::scalars::Date;
 #[derive(Clone, Debug)]
 pub struct Membership {
     model: Row,
-    member: Option<OrgRow>,
-    group: Option<OrgRow>,
+    member: Option<Arc<OrgRow>>,
+    group: Option<Arc<OrgRow>>,
     at: NaiveDate,
 }
 
@@ -26,7 +28,7 @@ impl Membership {
         Self {
             model,
             member: None,
-            group: Some(group),
+            group: Some(Arc::new(group)),
             at,
         }
     }
@@ -35,7 +37,7 @@ impl Membership {
     pub fn with_member(model: Row, member: OrgRow, at: NaiveDate) -> Self {
         Self {
             model,
-            member: Some(member),
+            member: Some(Arc::new(member)),
             group: None,
             at,
         }
@@ -44,16 +46,18 @@ impl Membership {
     async fn organisation(
         &self,
         ctx: &Context<'_>,
-        known: &Option<OrgRow>,
+        known: &Option<Arc<OrgRow>>,
         id: i64,
     ) -> Result<Organisation> {
         let model = match known {
             Some(m) => m.clone(),
-            None => loaders(ctx)?
-                .organisations
-                .load(id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("organisation {id}")))?,
+            None => Arc::new(
+                loaders(ctx)?
+                    .organisations
+                    .load(id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("organisation {id}")))?,
+            ),
         };
         Ok(Organisation::new(model, self.at))
     }

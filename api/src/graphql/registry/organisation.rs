@@ -1,5 +1,7 @@
 //! The `Organisation` type.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 
@@ -20,15 +22,18 @@ use crate::graphql::scalars::Date;
 /// service… over one period of legal existence.
 #[derive(Clone, Debug)]
 pub struct Organisation {
-    pub(crate) model: Row,
+    pub(crate) model: Arc<Row>,
     /// The date nested fields answer for when not given their own `at`.
     pub(crate) at: NaiveDate,
 }
 
 impl Organisation {
     /// Wraps a row, answering nested questions as of `at`.
-    pub fn new(model: Row, at: NaiveDate) -> Self {
-        Self { model, at }
+    pub fn new(model: impl Into<Arc<Row>>, at: NaiveDate) -> Self {
+        Self {
+            model: model.into(),
+            at,
+        }
     }
 }
 
@@ -151,9 +156,9 @@ impl Organisation {
             .await?
             .unwrap_or_default();
         Ok(rows
-            .into_iter()
+            .iter()
             .filter(|r| kinds.is_empty() || kinds.contains(&r.organisation.kind))
-            .map(|r| Membership::with_group(r.membership, r.organisation, at))
+            .map(|r| Membership::with_group(r.membership.clone(), r.organisation.clone(), at))
             .collect())
     }
 
@@ -191,7 +196,7 @@ impl Organisation {
             .unwrap_or_default();
         Ok(found
             .into_iter()
-            .map(|r| Responsibility::new(r, self.model.clone(), catalogue.clone(), at))
+            .map(|r| Responsibility::new(r, (*self.model).clone(), catalogue.clone(), at))
             .collect())
     }
 
@@ -350,11 +355,11 @@ impl Organisation {
             .await?
             .unwrap_or_default();
         Ok(rows
-            .into_iter()
+            .iter()
             .find(|r| {
                 r.membership.kind != entity::MembershipKind::PartOf && wanted(&r.organisation)
             })
-            .map(|r| Organisation::new(r.organisation, at)))
+            .map(|r| Organisation::new(r.organisation.clone(), at)))
     }
 
     async fn succession(
