@@ -373,6 +373,18 @@ async fn a_committed_write_is_read_back_at_once_on_every_instance() {
     let (_, memory_after, sql_after) = app.state.registry.counts();
     assert_eq!(sql_after, sql_before);
     assert!(memory_after > memory_before);
+    // Both paths show in the metrics.
+    let (_, metrics) = app.get("/metrics").await;
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from {metrics}"))
+    };
+    assert!(value("maillage_registry_in_memory_builds") >= 2);
+    assert!(value("maillage_registry_reads_by_sql") >= 1);
+    assert!(value("maillage_registry_reads_in_memory") >= 1);
 
     // A write rolled back leaves the version, and the copy, as they were.
     let version = registry::version(&app.db).await.unwrap();

@@ -1,5 +1,5 @@
 //! Prometheus metrics at `GET /metrics`: GraphQL requests by operation and outcome, their
-//! latency and cost, rate-limit rejections, and the database pool.
+//! latency and cost, rate-limit rejections, the database pool and the in-memory registry.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -12,6 +12,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sea_orm::{DatabaseConnection, DbBackend};
+
+use crate::domain::registry::RegistryCache;
 
 /// Most distinct operation names kept as labels: clients name operations, and a label per
 /// name must not grow without bound. Later names count as `other`.
@@ -46,6 +48,9 @@ pub struct Metrics {
     slow_subscribers: Counter,
     pool_connections: Gauge,
     pool_idle: Gauge,
+    registry_builds: Gauge,
+    registry_reads_memory: Gauge,
+    registry_reads_sql: Gauge,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -95,6 +100,24 @@ impl Default for Metrics {
             "Idle database connections in the pool",
             pool_idle.clone(),
         );
+        let registry_builds = Gauge::default();
+        registry.register(
+            "registry_in_memory_builds",
+            "Builds of the in-memory registry since start",
+            registry_builds.clone(),
+        );
+        let registry_reads_memory = Gauge::default();
+        registry.register(
+            "registry_reads_in_memory",
+            "Registry version checks answered by the in-memory registry since start",
+            registry_reads_memory.clone(),
+        );
+        let registry_reads_sql = Gauge::default();
+        registry.register(
+            "registry_reads_by_sql",
+            "Registry version checks that found the in-memory registry behind (reads by SQL) since start",
+            registry_reads_sql.clone(),
+        );
         Self {
             registry,
             requests,
@@ -104,6 +127,9 @@ impl Default for Metrics {
             slow_subscribers,
             pool_connections,
             pool_idle,
+            registry_builds,
+            registry_reads_memory,
+            registry_reads_sql,
             operations: Mutex::new(HashSet::new()),
         }
     }
@@ -154,8 +180,13 @@ impl Metrics {
         self.slow_subscribers.inc();
     }
 
-    /// The text exposition, with the pool read now.
-    pub fn render(&self, db: &DatabaseConnection) -> String {
+    /// The text exposition, with the pool and the in-memory registry's counts read now.
+    pub fn render(&self, db: &DatabaseConnection, registry: &RegistryCache) -> String {
+        let (builds, memory, sql) = registry.counts();
+        let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.registry_builds.set(gauge(builds));
+        self.registry_reads_memory.set(gauge(memory));
+        self.registry_reads_sql.set(gauge(sql));
         let (size, idle) = match db.get_database_backend() {
             DbBackend::Postgres => {
                 let pool = db.get_postgres_connection_pool();

@@ -155,7 +155,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(&state.db),
+        state.metrics.render(&state.db, &state.registry),
     )
         .into_response()
 }
