@@ -419,3 +419,27 @@ async fn a_query_reads_the_registry_with_one_statement() {
     assert_eq!(sql.query(q, json!({ "c": "35238" })).await, r);
     assert!(sql.take_statements() > 1);
 }
+
+#[tokio::test]
+async fn concurrent_queries_share_version_checks() {
+    let app = TestApp::new().await;
+    let codes = [
+        "35238", "29019", "75056", "13055", "69123", "31555", "44109", "33063",
+    ];
+    let q = "query($c: String!) { organisation(inseeCode: $c) { inseeCode epci { name } } }";
+    app.take_statements();
+    let answers = futures_util::future::join_all(
+        (0..32).map(|i| app.query(q, json!({ "c": codes[i % codes.len()] }))),
+    )
+    .await;
+    let statements = app.take_statements();
+    for (i, a) in answers.iter().enumerate() {
+        assert_eq!(a["organisation"]["inseeCode"], codes[i % codes.len()]);
+        assert!(a["organisation"]["epci"]["name"].is_string(), "{a:#}");
+    }
+    // A check answers every request that arrived before it was sent.
+    assert!(
+        statements < 8,
+        "{statements} statements for 32 concurrent queries"
+    );
+}

@@ -1,5 +1,6 @@
 //! Where the API's registry reads are answered: from the in-memory registry when it is at the
-//! database's current `registry_version` (one small read per call tells), by SQL otherwise,
+//! database's current `registry_version` (one small read tells, shared by concurrent readers
+//! that arrived before it was sent), by SQL otherwise,
 //! while a new copy is built in the background. Writers need not know: triggers advance the
 //! version in the writing transaction, so a read that follows an acknowledged write, on any
 //! instance, never sees the copy from before it.
@@ -39,10 +40,52 @@ pub async fn version<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
 /// most (reads go to SQL meanwhile).
 const MIN_REBUILD_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Version checks shared by concurrent readers. A check may answer every reader that arrived
+/// before its statement was sent: whatever was committed before such a reader arrived was
+/// committed before the statement ran, so it sees it. Under load one statement answers many
+/// requests; alone, a request gets a check of its own.
+#[derive(Debug, Default)]
+struct VersionChecks {
+    /// Readers so far; a reader's ticket is its number.
+    arrivals: AtomicU64,
+    /// The latest check: the readers it answers (tickets below this) and the version it read.
+    latest: std::sync::Mutex<(u64, i64)>,
+    /// One check at a time.
+    running: tokio::sync::Mutex<()>,
+}
+
+impl VersionChecks {
+    fn answered(&self, ticket: u64) -> Option<i64> {
+        let latest = self.latest.lock().ok()?;
+        (latest.0 > ticket).then_some(latest.1)
+    }
+
+    /// The database's registry version, as read after this call began.
+    async fn version(&self, db: &DatabaseConnection) -> AppResult<i64> {
+        let ticket = self.arrivals.fetch_add(1, Ordering::AcqRel);
+        if let Some(v) = self.answered(ticket) {
+            return Ok(v);
+        }
+        let _turn = self.running.lock().await;
+        if let Some(v) = self.answered(ticket) {
+            return Ok(v);
+        }
+        let answers = self.arrivals.load(Ordering::Acquire);
+        let v = version(db).await?;
+        if let Ok(mut latest) = self.latest.lock()
+            && latest.0 < answers
+        {
+            *latest = (answers, v);
+        }
+        Ok(v)
+    }
+}
+
 /// The in-memory registry of this process, kept at the database's version.
 #[derive(Debug)]
 pub struct RegistryCache {
     enabled: bool,
+    checks: VersionChecks,
     held: RwLock<Option<Arc<MemoryRegistry>>>,
     building: AtomicBool,
     last_build: RwLock<Option<Instant>>,
@@ -56,6 +99,7 @@ impl RegistryCache {
     pub fn new(enabled: bool) -> Self {
         Self {
             enabled,
+            checks: VersionChecks::default(),
             held: RwLock::new(None),
             building: AtomicBool::new(false),
             last_build: RwLock::new(None),
@@ -78,7 +122,7 @@ impl RegistryCache {
         if !self.enabled {
             return Ok(None);
         }
-        let now = version(db).await?;
+        let now = self.checks.version(db).await?;
         match self.held().filter(|h| h.version == now) {
             Some(held) => {
                 self.memory_reads.fetch_add(1, Ordering::Relaxed);
