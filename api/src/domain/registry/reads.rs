@@ -48,36 +48,39 @@ const MIN_REBUILD_INTERVAL: Duration = Duration::from_secs(1);
 struct VersionChecks {
     /// Readers so far; a reader's ticket is its number.
     arrivals: AtomicU64,
-    /// The latest check: the readers it answers (tickets below this) and the version it read.
-    latest: std::sync::Mutex<(u64, i64)>,
+    /// The latest check: the readers it answers (tickets below this) and the version it read
+    /// (none: the database did not answer, and neither will it for them).
+    latest: std::sync::Mutex<(u64, Option<i64>)>,
     /// One check at a time.
     running: tokio::sync::Mutex<()>,
 }
 
 impl VersionChecks {
-    fn answered(&self, ticket: u64) -> Option<i64> {
+    fn answered(&self, ticket: u64) -> Option<AppResult<i64>> {
         let latest = self.latest.lock().ok()?;
-        (latest.0 > ticket).then_some(latest.1)
+        (latest.0 > ticket).then(|| latest.1.ok_or(AppError::ServiceUnavailable))
     }
 
     /// The database's registry version, as read after this call began.
     async fn version(&self, db: &DatabaseConnection) -> AppResult<i64> {
         let ticket = self.arrivals.fetch_add(1, Ordering::AcqRel);
-        if let Some(v) = self.answered(ticket) {
-            return Ok(v);
+        if let Some(answer) = self.answered(ticket) {
+            return answer;
         }
         let _turn = self.running.lock().await;
-        if let Some(v) = self.answered(ticket) {
-            return Ok(v);
+        if let Some(answer) = self.answered(ticket) {
+            return answer;
         }
         let answers = self.arrivals.load(Ordering::Acquire);
-        let v = version(db).await?;
+        // A failure answers the waiting readers too: retrying one after another would keep
+        // each waiting for every earlier one's timeout while the database is away.
+        let read = version(db).await;
         if let Ok(mut latest) = self.latest.lock()
             && latest.0 < answers
         {
-            *latest = (answers, v);
+            *latest = (answers, read.as_ref().ok().copied());
         }
-        Ok(v)
+        read
     }
 }
 
