@@ -40,11 +40,11 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// A `BAD_USER_INPUT` error naming `field`.
+    /// A `BAD_USER_INPUT` error naming `field`; input it quotes is cut short.
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::BadUserInput {
             field: Some(field.into()),
-            message: message.into(),
+            message: shorten_quotes(&message.into()),
         }
     }
 
@@ -142,5 +142,43 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
+/// Longest quotation of a client's input in an error message, in characters.
+pub const MAX_QUOTE_CHARS: usize = 40;
+
+/// `message` with every `quoted` stretch longer than [`MAX_QUOTE_CHARS`] cut to a prefix and
+/// an ellipsis: an error says which input it refuses without sending a large one back.
+pub fn shorten_quotes(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(512));
+    for (i, part) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 && part.chars().count() > MAX_QUOTE_CHARS {
+            out.extend(part.chars().take(MAX_QUOTE_CHARS));
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 /// Result of domain operations.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_quotations_are_cut() {
+        let long = "x".repeat(100_000);
+        let message = shorten_quotes(&format!("`{long}` is not a SIREN: expected `9` digits"));
+        assert_eq!(
+            message,
+            format!("`{}…` is not a SIREN: expected `9` digits", "x".repeat(40))
+        );
+        assert!(message.len() < 100);
+        assert_eq!(shorten_quotes("`35238` is fine"), "`35238` is fine");
+    }
+}

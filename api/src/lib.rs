@@ -4,6 +4,7 @@
 //! configuration and calls them.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub feed: Arc<domain::feed_signal::FeedSignal>,
     /// Prometheus metrics.
     pub metrics: Arc<http::metrics::Metrics>,
+    /// The one clock the domain reads.
+    pub clock: clock::Clock,
     /// Graceful shutdown: once begun, `/readyz` says so (load balancers stop sending work
     /// while in-flight requests finish) and live subscriptions are closed.
     pub shutdown: Arc<http::shutdown::Shutdown>,
@@ -74,6 +77,7 @@ impl AppState {
             coverage_start,
             auth: Arc::new(auth),
             metrics: Arc::default(),
+            clock: clock::Clock::system(),
             shutdown: Arc::default(),
         })
     }
@@ -83,6 +87,12 @@ impl AppState {
     /// The same state with the in-memory registry on or off (off: every registry read is SQL).
     pub fn with_registry_in_memory(mut self, enabled: bool) -> Self {
         self.registry = Arc::new(domain::registry::RegistryCache::new(enabled));
+        self
+    }
+
+    /// The same state reading `clock` (tests fix the date).
+    pub fn with_clock(mut self, clock: clock::Clock) -> Self {
+        self.clock = clock;
         self
     }
 

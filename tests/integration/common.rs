@@ -6,16 +6,38 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use api::auth::{AuthConfig, Authenticator, dev_token};
+use api::clock::Clock;
 use api::config::{DbConfig, Limits};
 use api::{AppState, db, reference};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
+
+/// The instant every test application's clock starts at, whatever the day the suite runs:
+/// "today" for the domain. Dates in tests are taken from it ([`today`], [`date`]).
+pub fn clock_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 15, 9, 0, 0)
+        .single()
+        .expect("a valid instant")
+}
+
+/// The tests' today: the date of [`clock_start`].
+pub fn today() -> NaiveDate {
+    clock_start().date_naive()
+}
+
+/// `YYYY-MM-DD` of `month`/`day` in the year `years` after today's (0: this year).
+pub fn date(years: i32, month: u32, day: u32) -> String {
+    NaiveDate::from_ymd_opt(today().year() + years, month, day)
+        .expect("a valid date")
+        .to_string()
+}
 
 /// The development secret of the tests.
 pub const SECRET: &str = "test-secret-of-maillage-at-least-32-bytes-long";
@@ -76,7 +98,7 @@ async fn load_reference(url: String) {
     let config = db_config(url);
     db::migrate(&config).await.expect("migrate template");
     let conn = db::connect(&config).await.expect("connect template");
-    reference::import_shipped(&conn)
+    reference::import_shipped(&conn, clock_start())
         .await
         .expect("import reference");
     conn.close().await.expect("close template");
@@ -203,6 +225,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The application state behind the router.
     pub state: AppState,
+    /// The clock the application reads (starts at [`clock_start`]; tests may advance it).
+    pub clock: Clock,
     statements: Arc<AtomicUsize>,
     _cleanup: Cleanup,
 }
@@ -216,15 +240,20 @@ impl TestApp {
 
     /// [`TestApp::new`] with other request limits.
     pub async fn with_limits(limits: Limits) -> TestApp {
-        Self::build(limits, true).await
+        Self::build(limits, true, auth_config()).await
+    }
+
+    /// [`TestApp::new`] verifying tokens with `auth`.
+    pub async fn with_auth(auth: AuthConfig) -> TestApp {
+        Self::build(Limits::default(), true, auth).await
     }
 
     /// [`TestApp::new`] without the in-memory registry: every registry read is SQL.
     pub async fn sql_only() -> TestApp {
-        Self::build(Limits::default(), false).await
+        Self::build(Limits::default(), false, auth_config()).await
     }
 
-    async fn build(limits: Limits, in_memory: bool) -> TestApp {
+    async fn build(limits: Limits, in_memory: bool, auth: AuthConfig) -> TestApp {
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let (url, cleanup) = match template().await {
             Template::Sqlite(path) => {
@@ -272,11 +301,13 @@ impl TestApp {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        let auth = Authenticator::new(&auth_config()).expect("authenticator");
+        let auth = Authenticator::new(&auth).expect("authenticator");
+        let clock = Clock::starting_at(clock_start());
         let state = AppState::load(conn.clone(), limits, auth)
             .await
             .expect("state")
-            .with_registry_in_memory(in_memory);
+            .with_registry_in_memory(in_memory)
+            .with_clock(clock.clone());
         state
             .registry
             .warm(&conn)
@@ -285,6 +316,7 @@ impl TestApp {
         TestApp {
             router: api::app(state.clone()),
             state,
+            clock,
             db: conn,
             statements,
             _cleanup: cleanup,
@@ -297,7 +329,8 @@ impl TestApp {
         let auth = Authenticator::new(&auth_config()).expect("authenticator");
         let state = AppState::load(self.db.clone(), Limits::default(), auth)
             .await
-            .expect("state");
+            .expect("state")
+            .with_clock(self.clock.clone());
         state
             .registry
             .warm(&self.db)

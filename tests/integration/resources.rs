@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_code, token};
+use crate::common::{TestApp, clock_start, error_code, token};
 
 pub const RENNES: &str = "213502388";
 pub const METRO: &str = "243500139";
@@ -38,9 +38,9 @@ pub async fn departement(app: &TestApp, code: &str) -> String {
         .to_owned()
 }
 
-/// A whole hour some days from now.
+/// A whole hour some days from the tests' clock start.
 pub fn hour(days: i64, hours: i64) -> DateTime<Utc> {
-    Utc::now().duration_trunc(Duration::hours(1)).unwrap()
+    clock_start().duration_trunc(Duration::hours(1)).unwrap()
         + Duration::days(days)
         + Duration::hours(hours)
 }

@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Authentication settings.
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args)]
 pub struct AuthConfig {
     /// HS256 development secret (at least 32 bytes). Unset: HS256 tokens are refused.
     #[arg(long, env = "MAILLAGE_JWT_SECRET", hide_env_values = true)]
@@ -33,6 +33,27 @@ pub struct AuthConfig {
     /// Required `aud` claim.
     #[arg(long, env = "MAILLAGE_JWT_AUDIENCE", default_value = "maillage-api")]
     pub jwt_audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds (at most 300). A WebSocket
+    /// connection is closed this long after its token's `exp`.
+    #[arg(long, env = "MAILLAGE_JWT_LEEWAY_SECS", default_value_t = DEFAULT_LEEWAY_SECS,
+          value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub jwt_leeway_secs: u64,
+}
+
+/// Clock skew tolerated by default, in seconds.
+pub const DEFAULT_LEEWAY_SECS: u64 = 30;
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            jwt_public_keys: Vec::new(),
+            jwks_file: None,
+            jwt_issuer: "maillage".into(),
+            jwt_audience: "maillage-api".into(),
+            jwt_leeway_secs: DEFAULT_LEEWAY_SECS,
+        }
+    }
 }
 
 /// Why the key set could not be built.

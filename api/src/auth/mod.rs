@@ -14,8 +14,6 @@ pub use token::dev_token;
 
 /// Longest token accepted; anything longer is refused before decoding.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
-/// Clock skew tolerated on `exp` and `nbf`, in seconds.
-const LEEWAY_SECS: u64 = 30;
 
 /// What a request may do, by role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -86,19 +84,33 @@ impl Claims {
     pub fn organisation_ref(&self) -> Option<String> {
         self.org.clone().or_else(|| self.siren.clone()).or_else(|| {
             self.siret
-                .as_ref()
-                .filter(|s| s.len() == 14)
-                .map(|s| s[..9].to_owned())
+                .as_deref()
+                .filter(|s| s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.get(..9))
+                .map(str::to_owned)
         })
     }
 
-    /// The roles claimed, unknown names ignored.
+    /// The roles claimed, unknown names ignored: `roles` when present, else `role`. A token
+    /// carrying both must say the same in each (`role` one of `roles`), or it is refused.
     pub fn roles(&self) -> BTreeSet<Role> {
-        self.roles
-            .iter()
-            .chain(self.role.iter())
-            .filter_map(|r| Role::parse(r))
-            .collect()
+        let names: &[String] = if self.roles.is_empty() {
+            self.role.as_slice()
+        } else {
+            &self.roles
+        };
+        names.iter().filter_map(|r| Role::parse(r)).collect()
+    }
+
+    /// Whether `role` and `roles` contradict each other.
+    fn contradictory_roles(&self) -> bool {
+        match &self.role {
+            Some(one) if !self.roles.is_empty() => !self
+                .roles
+                .iter()
+                .any(|r| r.trim().eq_ignore_ascii_case(one.trim())),
+            _ => false,
+        }
     }
 }
 
@@ -144,6 +156,9 @@ pub enum AuthError {
     /// The header asks for something refused (`jku`, `x5u`, `jwk`, `crit`, `none`…).
     #[error("refused token header")]
     RefusedHeader,
+    /// `role` and `roles` say different things.
+    #[error("contradictory role claims")]
+    ContradictoryRoles,
     /// No configured key matches `kid` and `alg`.
     #[error("unknown key")]
     UnknownKey,
@@ -156,6 +171,7 @@ pub enum AuthError {
 #[derive(Clone)]
 pub struct Authenticator {
     keys: keys::KeySet,
+    leeway_secs: u64,
     issuer: String,
     audience: String,
 }
@@ -165,6 +181,7 @@ impl Authenticator {
     pub fn new(config: &AuthConfig) -> Result<Self, KeyError> {
         Ok(Self {
             keys: keys::KeySet::load(config)?,
+            leeway_secs: config.jwt_leeway_secs,
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
         })
@@ -201,13 +218,32 @@ impl Authenticator {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
-        validation.leeway = LEEWAY_SECS;
+        validation.leeway = self.leeway_secs;
         validation.validate_nbf = true;
         let data = decode::<Claims>(token, &key.decoding, &validation)?;
-        if data.claims.sub.trim().is_empty() {
+        let sub = &data.claims.sub;
+        if sub.trim().is_empty() || sub.len() > 256 || sub.chars().any(char::is_control) {
             return Err(AuthError::Malformed);
         }
+        // A SIRET names the organisation only when it is one: a malformed one makes the token
+        // invalid, as a malformed `org` does.
+        if data
+            .claims
+            .siret
+            .as_deref()
+            .is_some_and(|s| s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(AuthError::Malformed);
+        }
+        if data.claims.contradictory_roles() {
+            return Err(AuthError::ContradictoryRoles);
+        }
         Ok(data.claims)
+    }
+
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub fn leeway_secs(&self) -> u64 {
+        self.leeway_secs
     }
 
     /// Issuer tokens must carry.

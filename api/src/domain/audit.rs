@@ -1,6 +1,5 @@
 //! The audit trail and the change feed, written in the transaction of the change they describe.
 
-use chrono::Utc;
 use entity::{audit_record, change_event};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 use serde_json::Value;
@@ -10,10 +9,16 @@ use crate::auth::Actor;
 /// Who is writing, in which request.
 #[derive(Debug, Clone)]
 pub struct WriteContext {
+    /// When the write happens, read once from the application's clock: every timestamp it
+    /// stores is this one.
+    pub now: chrono::DateTime<chrono::Utc>,
     /// The actor.
     pub actor: Actor,
     /// The request id, echoed to the client and stored in the audit trail.
     pub request_id: String,
+    /// Feed subscribers of this process, woken once the write commits (none: tools that
+    /// write outside a server).
+    pub feed: super::unit_of_work::Wake,
 }
 
 /// What a change did to its entity, as the change feed says it.
@@ -64,7 +69,7 @@ pub async fn record<C: ConnectionTrait>(
     ctx: &WriteContext,
     change: Change<'_>,
 ) -> Result<(), DbErr> {
-    let now = Utc::now();
+    let now = ctx.now;
     let roles = ctx
         .actor
         .roles

@@ -1,13 +1,14 @@
 //! Consent: the one mechanism for every multi-party decision (approving a transfer, signing
 //! an agreement). Each party decides once, through one of its admins.
 
-use chrono::Utc;
 use entity::{ConsentDecision, consent};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::auth::{Actor, Role};
+use crate::domain::audit::WriteContext;
 use crate::domain::authz;
 use crate::error::{AppError, AppResult};
 
@@ -88,17 +89,28 @@ pub fn require_decide(actor: &Actor, party: i64) -> AppResult<()> {
 
 /// Records `party`'s decision on `subject` `id` (inside the caller's transaction), and
 /// returns where the decisions stand. The party must be asked and must not have decided.
+///
+/// Every consent row of the subject is locked first (`FOR UPDATE` on PostgreSQL; SQLite's
+/// write transactions are serial already), so that parties deciding at the same moment
+/// count each other's decisions: the last one to commit sees every other decision and
+/// reaches the outcome.
 pub async fn decide<C: ConnectionTrait>(
     txn: &C,
-    actor: &Actor,
+    ctx: &WriteContext,
     subject: Subject,
     id: i64,
     party: i64,
     approve: bool,
     reason: Option<String>,
 ) -> AppResult<Tally> {
-    require_decide(actor, party)?;
-    let all = of(txn, subject, &[id]).await?;
+    require_decide(&ctx.actor, party)?;
+    let all = consent::Entity::find()
+        .filter(consent::Column::SubjectType.eq(subject.as_str()))
+        .filter(consent::Column::SubjectId.eq(id))
+        .order_by_asc(consent::Column::Id)
+        .lock_exclusive()
+        .all(txn)
+        .await?;
     let Some(mine) = all.iter().find(|c| c.party_id == party) else {
         return Err(AppError::bad_input(
             "input.party",
@@ -107,8 +119,8 @@ pub async fn decide<C: ConnectionTrait>(
     };
     if mine.decision != ConsentDecision::Pending {
         return Err(AppError::Conflict(format!(
-            "this party has already decided ({:?})",
-            mine.decision
+            "this party has already decided ({})",
+            mine.decision.to_value()
         )));
     }
     let decision = if approve {
@@ -118,8 +130,8 @@ pub async fn decide<C: ConnectionTrait>(
     };
     let updated = consent::Entity::update_many()
         .col_expr(consent::Column::Decision, decision.into())
-        .col_expr(consent::Column::DecidedBy, actor.subject.clone().into())
-        .col_expr(consent::Column::DecidedAt, Some(Utc::now()).into())
+        .col_expr(consent::Column::DecidedBy, ctx.actor.subject.clone().into())
+        .col_expr(consent::Column::DecidedAt, Some(ctx.now).into())
         .col_expr(consent::Column::Reason, reason.into())
         .filter(consent::Column::Id.eq(mine.id))
         .filter(consent::Column::Decision.eq(ConsentDecision::Pending))
@@ -139,6 +151,16 @@ pub async fn decide<C: ConnectionTrait>(
     } else {
         Tally::Approved
     })
+}
+
+/// Who decided (a token subject, often a person's address) is shown to the parties to the
+/// decision and to State services; everyone else sees only which party decided.
+pub fn decider_visible_to(actor: &Actor, parties: &[i64]) -> bool {
+    actor.has(Role::State)
+        || actor.has(Role::Superadmin)
+        || actor
+            .organisation_id
+            .is_some_and(|org| parties.contains(&org) && !actor.roles.is_empty())
 }
 
 /// Forgets every decision on `subject` `id`: a rejected proposal returns to draft, and the

@@ -1,14 +1,14 @@
 //! Registering groupings the national reference does not hold (syndicats, PETR) with their
 //! members, as the préfecture's arrêté creating them says.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::{MembershipKind, OrganisationKind, membership, organisation};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde_json::json;
 
-use super::audit::{self, Change, Operation, WriteContext};
+use super::audit::{Change, Operation, WriteContext};
 use super::registry::{self, Organisation};
 use super::text::fold;
 use super::{authz, codes, contains, valid_at};
@@ -79,7 +79,7 @@ pub async fn register(
         ));
     }
 
-    let txn = super::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let found = registry::by_ids_in(&txn, &members).await?;
     for id in &members {
         let Some(m) = found.iter().find(|o| o.id == *id) else {
@@ -113,7 +113,7 @@ pub async fn register(
             "an organisation with this SIREN is already registered".into(),
         ));
     }
-    let now = Utc::now();
+    let now = ctx.now;
     let created = organisation::Entity::insert(organisation::ActiveModel {
         kind: Set(new.kind),
         name: Set(name.clone()),
@@ -140,23 +140,32 @@ pub async fn register(
     }))
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
-        &txn,
-        ctx,
-        Change {
+    txn.record(Change {
+        action: "registerGrouping",
+        entity_type: "Organisation",
+        entity_id: created.id,
+        owner: Some(created.id),
+        operation: Operation::Created,
+        before: None,
+        after: Some(json!({
+            "kind": created.kind, "name": created.name, "siren": created.siren,
+            "validFrom": created.valid_from, "members": members,
+        })),
+    })
+    .await?;
+    // Each member's `memberOf` changed: a mirror following the feed must hear of it.
+    for &member in &members {
+        txn.record(Change {
             action: "registerGrouping",
             entity_type: "Organisation",
-            entity_id: created.id,
-            owner: Some(created.id),
-            operation: Operation::Created,
+            entity_id: member,
+            owner: Some(member),
+            operation: Operation::Updated,
             before: None,
-            after: Some(json!({
-                "kind": created.kind, "name": created.name, "siren": created.siren,
-                "validFrom": created.valid_from, "members": members,
-            })),
-        },
-    )
-    .await?;
+            after: Some(json!({ "groupId": created.id, "validFrom": created.valid_from })),
+        })
+        .await?;
+    }
     txn.commit().await?;
     registry::by_ids(db, &[created.id])
         .await?

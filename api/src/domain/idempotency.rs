@@ -1,7 +1,6 @@
 //! Idempotency keys on creates: the same key and input replays the first result; the same
 //! key with another input is refused.
 
-use chrono::Utc;
 use entity::idempotency_record;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
@@ -57,6 +56,7 @@ pub async fn remember<C: ConnectionTrait>(
     operation: &str,
     hash: &str,
     entity_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
     idempotency_record::Entity::insert(idempotency_record::ActiveModel {
         actor_subject: Set(subject.to_owned()),
@@ -64,7 +64,7 @@ pub async fn remember<C: ConnectionTrait>(
         operation: Set(operation.to_owned()),
         input_hash: Set(hash.to_owned()),
         entity_id: Set(entity_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     })
     .exec_without_returning(txn)

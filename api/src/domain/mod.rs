@@ -19,12 +19,12 @@ pub mod registry;
 pub mod resources;
 pub mod territory;
 pub mod text;
+pub mod unit_of_work;
 
 use chrono::NaiveDate;
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition};
+
+pub use unit_of_work::{UnitOfWork, begin_write};
 
 /// Condition "valid on `at`": `from` is null or ≤ `at`, and `to` is null or > `at`.
 pub fn valid_at<C: ColumnTrait>(from: C, to: C, at: NaiveDate) -> Condition {
@@ -36,15 +36,4 @@ pub fn valid_at<C: ColumnTrait>(from: C, to: C, at: NaiveDate) -> Condition {
 /// Whether the half-open period `[from, to)` contains `at`.
 pub fn contains(from: Option<NaiveDate>, to: Option<NaiveDate>, at: NaiveDate) -> bool {
     from.is_none_or(|f| f <= at) && to.is_none_or(|t| t > at)
-}
-
-/// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
-/// so that concurrent writers wait their turn (busy timeout) instead of failing when a read
-/// would have to be upgraded; PostgreSQL ignores the mode.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
 }

@@ -1,14 +1,13 @@
 //! Registering partner organisations (associations, companies, State services, public bodies)
 //! with validated identifiers.
 
-use chrono::Utc;
 use entity::{OrganisationKind, organisation};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde_json::json;
 
-use super::audit::{self, Change, Operation, WriteContext};
+use super::audit::{Change, Operation, WriteContext};
 use super::registry::{self, Organisation};
 use super::text::fold;
 use super::{authz, codes, idempotency, valid_at};
@@ -83,13 +82,13 @@ pub async fn register(
             "give at least one identifier: SIREN, SIRET or RNA",
         ));
     }
-    let subject = ctx.actor.subject.clone().unwrap_or_default();
     let hash = idempotency::input_hash(&serde_json::to_value(&new).unwrap_or_default());
 
-    let txn = super::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     if let Some(key) = idempotency_key
-        && let Some(id) =
-            idempotency::replay(&txn, &subject, key, "registerPartnerOrganisation", &hash).await?
+        && let Some(id) = txn
+            .replay(Some(key), "registerPartnerOrganisation", &hash)
+            .await?
     {
         txn.commit().await?;
         return registry::by_ids(db, &[id])
@@ -97,7 +96,7 @@ pub async fn register(
             .pop()
             .ok_or(AppError::Internal);
     }
-    let today = Utc::now().date_naive();
+    let today = ctx.now.date_naive();
     let taken = match &siren {
         Some(s) => {
             organisation::Entity::find()
@@ -128,7 +127,7 @@ pub async fn register(
             "an organisation with this identifier is already registered".into(),
         ));
     }
-    let now = Utc::now();
+    let now = ctx.now;
     let created = organisation::Entity::insert(organisation::ActiveModel {
         kind: Set(new.kind),
         name: Set(name.clone()),
@@ -148,32 +147,21 @@ pub async fn register(
     .exec_with_returning(&txn)
     .await?;
     if let Some(key) = idempotency_key {
-        idempotency::remember(
-            &txn,
-            &subject,
-            key,
-            "registerPartnerOrganisation",
-            &hash,
-            created.id,
-        )
-        .await?;
+        txn.remember(Some(key), "registerPartnerOrganisation", &hash, created.id)
+            .await?;
     }
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            action: "registerPartnerOrganisation",
-            entity_type: "Organisation",
-            entity_id: created.id,
-            owner: Some(created.id),
-            operation: Operation::Created,
-            before: None,
-            after: Some(json!({
-                "kind": created.kind, "name": created.name, "siren": created.siren,
-                "siret": created.siret, "rna": created.rna,
-            })),
-        },
-    )
+    txn.record(Change {
+        action: "registerPartnerOrganisation",
+        entity_type: "Organisation",
+        entity_id: created.id,
+        owner: Some(created.id),
+        operation: Operation::Created,
+        before: None,
+        after: Some(json!({
+            "kind": created.kind, "name": created.name, "siren": created.siren,
+            "siret": created.siret, "rna": created.rna,
+        })),
+    })
     .await?;
     txn.commit().await?;
     registry::by_ids(db, &[created.id])

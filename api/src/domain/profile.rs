@@ -1,14 +1,13 @@
 //! An organisation's own profile and contact points: edited only by its own editors, each
 //! change versioned and audited in its transaction.
 
-use chrono::Utc;
 use entity::{ContactKind, Visibility, contact_point, organisation};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 
-use super::audit::{self, Change, Operation, WriteContext};
+use super::audit::{Change, Operation, WriteContext};
 use super::registry::{self, Organisation};
 use super::{authz, codes, idempotency};
 use crate::error::{AppError, AppResult};
@@ -107,7 +106,7 @@ pub async fn update_profile(
         codes::check_url("input.website", w)?;
     }
 
-    let txn = super::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let before = organisation::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -117,7 +116,7 @@ pub async fn update_profile(
     }
     let mut update = organisation::Entity::update_many()
         .col_expr(organisation::Column::Version, (version + 1).into())
-        .col_expr(organisation::Column::UpdatedAt, Utc::now().into())
+        .col_expr(organisation::Column::UpdatedAt, ctx.now.into())
         .filter(organisation::Column::Id.eq(id))
         .filter(organisation::Column::Version.eq(version));
     if changes.alternate_names.is_some() {
@@ -139,19 +138,15 @@ pub async fn update_profile(
         .one(&txn)
         .await?
         .ok_or(AppError::Internal)?;
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            action: "updateOrganisationProfile",
-            entity_type: "Organisation",
-            entity_id: id,
-            owner: Some(id),
-            operation: Operation::Updated,
-            before: Some(profile_json(&before)),
-            after: Some(profile_json(&after)),
-        },
-    )
+    txn.record(Change {
+        action: "updateOrganisationProfile",
+        entity_type: "Organisation",
+        entity_id: id,
+        owner: Some(id),
+        operation: Operation::Updated,
+        before: Some(profile_json(&before)),
+        after: Some(profile_json(&after)),
+    })
     .await?;
     txn.commit().await?;
     registry::by_ids(db, &[id])
@@ -215,19 +210,18 @@ pub async fn add_contact_point(
     authz::require_edit(&ctx.actor, new.organisation_id)?;
     let value = check_contact_value(new.kind, &new.value)?;
     let label = check_label(new.label.as_deref())?;
-    let subject = ctx.actor.subject.clone().unwrap_or_default();
     let hash = idempotency::input_hash(&serde_json::to_value(&new).unwrap_or_default());
 
-    let txn = super::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     if let Some(key) = idempotency_key
-        && let Some(id) = idempotency::replay(&txn, &subject, key, "addContactPoint", &hash).await?
+        && let Some(id) = txn.replay(Some(key), "addContactPoint", &hash).await?
     {
         return contact_point::Entity::find_by_id(id)
             .one(&txn)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("contact point {id}")));
     }
-    let now = Utc::now();
+    let now = ctx.now;
     let created = contact_point::Entity::insert(contact_point::ActiveModel {
         organisation_id: Set(new.organisation_id),
         kind: Set(new.kind),
@@ -242,21 +236,18 @@ pub async fn add_contact_point(
     .exec_with_returning(&txn)
     .await?;
     if let Some(key) = idempotency_key {
-        idempotency::remember(&txn, &subject, key, "addContactPoint", &hash, created.id).await?;
+        txn.remember(Some(key), "addContactPoint", &hash, created.id)
+            .await?;
     }
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            action: "addContactPoint",
-            entity_type: "ContactPoint",
-            entity_id: created.id,
-            owner: Some(created.organisation_id),
-            operation: Operation::Created,
-            before: None,
-            after: Some(contact_json(&created)),
-        },
-    )
+    txn.record(Change {
+        action: "addContactPoint",
+        entity_type: "ContactPoint",
+        entity_id: created.id,
+        owner: Some(created.organisation_id),
+        operation: Operation::Created,
+        before: None,
+        after: Some(contact_json(&created)),
+    })
     .await?;
     txn.commit().await?;
     Ok(created)
@@ -280,10 +271,11 @@ async fn load_contact_for_edit<C: sea_orm::ConnectionTrait>(
     version: i64,
 ) -> AppResult<contact_point::Model> {
     let found = contact_point::Entity::find_by_id(id).one(txn).await?;
-    // The owner is read from the database, never from the input. An unknown id is a
-    // NOT_FOUND user error for any authenticated caller.
-    let Some(found) = found else {
-        authz::require_authenticated(&ctx.actor)?;
+    // The owner is read from the database, never from the input. An unknown id, and one the
+    // caller may not see, are the same NOT_FOUND user error for any authenticated caller.
+    authz::require_authenticated(&ctx.actor)?;
+    let Some(found) = found.filter(|c| authz::can_see(&ctx.actor, c.visibility, c.organisation_id))
+    else {
         return Err(AppError::NotFound(format!("contact point {id}")));
     };
     authz::require_edit(&ctx.actor, found.organisation_id)?;
@@ -301,7 +293,7 @@ pub async fn update_contact_point(
     version: i64,
     changes: ContactPointChanges,
 ) -> AppResult<contact_point::Model> {
-    let txn = super::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let before = load_contact_for_edit(&txn, ctx, id, version).await?;
     let value = match &changes.value {
         Some(v) => check_contact_value(before.kind, v)?,
@@ -317,7 +309,7 @@ pub async fn update_contact_point(
         .col_expr(contact_point::Column::Label, label.into())
         .col_expr(contact_point::Column::Visibility, visibility.into())
         .col_expr(contact_point::Column::Version, (version + 1).into())
-        .col_expr(contact_point::Column::UpdatedAt, Utc::now().into())
+        .col_expr(contact_point::Column::UpdatedAt, ctx.now.into())
         .filter(contact_point::Column::Id.eq(id))
         .filter(contact_point::Column::Version.eq(version))
         .exec(&txn)
@@ -329,19 +321,15 @@ pub async fn update_contact_point(
         .one(&txn)
         .await?
         .ok_or(AppError::Internal)?;
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            action: "updateContactPoint",
-            entity_type: "ContactPoint",
-            entity_id: id,
-            owner: Some(after.organisation_id),
-            operation: Operation::Updated,
-            before: Some(contact_json(&before)),
-            after: Some(contact_json(&after)),
-        },
-    )
+    txn.record(Change {
+        action: "updateContactPoint",
+        entity_type: "ContactPoint",
+        entity_id: id,
+        owner: Some(after.organisation_id),
+        operation: Operation::Updated,
+        before: Some(contact_json(&before)),
+        after: Some(contact_json(&after)),
+    })
     .await?;
     txn.commit().await?;
     Ok(after)
@@ -354,7 +342,7 @@ pub async fn remove_contact_point(
     id: i64,
     version: i64,
 ) -> AppResult<contact_point::Model> {
-    let txn = super::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let before = load_contact_for_edit(&txn, ctx, id, version).await?;
     let result = contact_point::Entity::delete_many()
         .filter(contact_point::Column::Id.eq(id))
@@ -364,19 +352,15 @@ pub async fn remove_contact_point(
     if result.rows_affected != 1 {
         return Err(stale(version + 1));
     }
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            action: "removeContactPoint",
-            entity_type: "ContactPoint",
-            entity_id: id,
-            owner: Some(before.organisation_id),
-            operation: Operation::Deleted,
-            before: Some(contact_json(&before)),
-            after: None,
-        },
-    )
+    txn.record(Change {
+        action: "removeContactPoint",
+        entity_type: "ContactPoint",
+        entity_id: id,
+        owner: Some(before.organisation_id),
+        operation: Operation::Deleted,
+        before: Some(contact_json(&before)),
+        after: None,
+    })
     .await?;
     txn.commit().await?;
     Ok(before)
@@ -405,4 +389,28 @@ pub async fn contact_point(
     id: i64,
 ) -> AppResult<Option<contact_point::Model>> {
     Ok(contact_point::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Contact point `id` if `actor` may see it (else none, as if it did not exist).
+pub async fn visible_contact_point(
+    db: &DatabaseConnection,
+    actor: &crate::auth::Actor,
+    id: i64,
+) -> AppResult<Option<contact_point::Model>> {
+    Ok(contact_point(db, id)
+        .await?
+        .filter(|c| authz::can_see(actor, c.visibility, c.organisation_id)))
+}
+
+/// The contact points of organisations `ids` that `actor` may see, in id order.
+pub async fn visible_contact_points_of(
+    db: &DatabaseConnection,
+    actor: &crate::auth::Actor,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<contact_point::Model>>> {
+    let mut found = contact_points_of(db, ids).await?;
+    for list in found.values_mut() {
+        list.retain(|c| authz::can_see(actor, c.visibility, c.organisation_id));
+    }
+    Ok(found)
 }

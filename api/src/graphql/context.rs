@@ -2,7 +2,7 @@
 //! date and its loaders.
 
 use async_graphql::{Context, Result};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::loaders::Loaders;
 use crate::AppState;
@@ -13,7 +13,9 @@ use crate::domain::registry::Reads;
 /// Per-request facts.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
-    /// "Today", the default of every `at` argument, fixed once per request.
+    /// The instant the request began, read once from the application's clock.
+    pub now: DateTime<Utc>,
+    /// "Today", the default of every `at` argument: the date of `now`.
     pub today: NaiveDate,
     /// Who the request acts as.
     pub actor: Actor,
@@ -21,14 +23,31 @@ pub struct RequestContext {
     pub request_id: String,
     /// The client's address (the budget key of anonymous callers).
     pub client: String,
+    /// This process's feed subscribers, woken by the writes of the request.
+    pub feed: std::sync::Arc<crate::domain::feed_signal::FeedSignal>,
 }
 
 impl RequestContext {
+    /// The facts of a request by `actor` from `client`, dated by the application's clock.
+    pub fn new(state: &AppState, actor: Actor, request_id: String, client: String) -> Self {
+        let now = state.clock.now();
+        Self {
+            now,
+            today: now.date_naive(),
+            actor,
+            request_id,
+            client,
+            feed: state.feed.clone(),
+        }
+    }
+
     /// The write context of domain services.
     pub fn write_context(&self) -> WriteContext {
         WriteContext {
+            now: self.now,
             actor: self.actor.clone(),
             request_id: self.request_id.clone(),
+            feed: Some(self.feed.clone()),
         }
     }
 }

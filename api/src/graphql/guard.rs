@@ -85,6 +85,68 @@ fn limit_exceeded(limit: &str, max: usize, message: String) -> ServerError {
     )
 }
 
+/// Whether `c` may stand in text input: any character but the control characters (NUL and
+/// the like, which PostgreSQL refuses and no person types), tab and line breaks excepted.
+fn allowed_in_text(c: char) -> bool {
+    !c.is_control() || matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The path and the first refused character of a string within `value`, if any.
+fn refused_in(value: &Value, path: String) -> Option<(String, char)> {
+    match value {
+        Value::String(text) => text
+            .chars()
+            .find(|&c| !allowed_in_text(c))
+            .map(|c| (path, c)),
+        Value::List(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| refused_in(v, format!("{path}.{i}"))),
+        Value::Object(fields) => fields
+            .iter()
+            .find_map(|(k, v)| refused_in(v, format!("{path}.{k}"))),
+        _ => None,
+    }
+}
+
+fn refused_in_selection(set: &SelectionSet) -> Option<(String, char)> {
+    set.items.iter().find_map(|item| match &item.node {
+        Selection::Field(field) => field
+            .node
+            .arguments
+            .iter()
+            .find_map(|(name, value)| {
+                // Variables in arguments are checked with the request's variables.
+                let value = value.node.clone().into_const()?;
+                refused_in(&value, name.node.to_string())
+            })
+            .or_else(|| refused_in_selection(&field.node.selection_set.node)),
+        Selection::InlineFragment(fragment) => {
+            refused_in_selection(&fragment.node.selection_set.node)
+        }
+        Selection::FragmentSpread(_) => None,
+    })
+}
+
+/// The first text of a request, among its variables and the arguments written in its
+/// document, that holds a refused control character: where it is, and the character. Checked
+/// once for every field and transport, before anything runs.
+fn control_character(doc: &ExecutableDocument, variables: &Variables) -> Option<(String, char)> {
+    variables
+        .iter()
+        .find_map(|(name, value)| refused_in(value, name.to_string()))
+        .or_else(|| {
+            doc.operations
+                .iter()
+                .find_map(|(_, op)| refused_in_selection(&op.node.selection_set.node))
+        })
+        .or_else(|| {
+            doc.fragments
+                .values()
+                .find_map(|f| refused_in_selection(&f.node.selection_set.node))
+        })
+}
+
 /// Tokens and directives of a document, counted without parsing it.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Scan {
@@ -422,6 +484,17 @@ impl Extension for Guard {
             }
             e
         })?;
+        if let Some((argument, c)) = control_character(&doc, variables) {
+            return Err(request_error(
+                "BAD_USER_INPUT",
+                format!(
+                    "`{argument}` holds a control character (U+{:04X}): text may hold tabs and \
+                     line breaks, no other control characters",
+                    u32::from(c)
+                ),
+                &[("argument", Value::from(argument))],
+            ));
+        }
         let aliases = aliases(&doc);
         if aliases > self.max_aliases {
             return Err(limit_exceeded(

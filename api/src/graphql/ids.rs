@@ -27,7 +27,25 @@ pub enum NodeType {
     Agreement,
 }
 
+/// Every node type, in declaration order.
+const ALL: [NodeType; 8] = [
+    NodeType::Organisation,
+    NodeType::ContactPoint,
+    NodeType::AuditRecord,
+    NodeType::Assignment,
+    NodeType::Transfer,
+    NodeType::Resource,
+    NodeType::Reservation,
+    NodeType::Agreement,
+];
+
 impl NodeType {
+    /// The node type named `name` (the GraphQL type name, as the audit trail and the change
+    /// feed store it).
+    pub fn from_name(name: &str) -> Option<NodeType> {
+        ALL.into_iter().find(|t| t.prefix() == name)
+    }
+
     fn prefix(self) -> &'static str {
         match self {
             NodeType::Organisation => "Organisation",
@@ -54,16 +72,51 @@ pub fn decode(argument: &str, id: &str) -> AppResult<(NodeType, i64)> {
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (prefix, rest) = text.split_once(':').ok_or_else(bad)?;
     let n: i64 = rest.parse().map_err(|_| bad())?;
-    match prefix {
-        "Organisation" => Ok((NodeType::Organisation, n)),
-        "ContactPoint" => Ok((NodeType::ContactPoint, n)),
-        "AuditRecord" => Ok((NodeType::AuditRecord, n)),
-        "Assignment" => Ok((NodeType::Assignment, n)),
-        "Transfer" => Ok((NodeType::Transfer, n)),
-        "Resource" => Ok((NodeType::Resource, n)),
-        "Reservation" => Ok((NodeType::Reservation, n)),
-        "Agreement" => Ok((NodeType::Agreement, n)),
-        _ => Err(bad()),
+    let kind = NodeType::from_name(prefix).ok_or_else(bad)?;
+    Ok((kind, n))
+}
+
+/// The node type of the ids a snapshot field holds (audit records' `before` and `after`).
+fn type_of_field(key: &str) -> Option<NodeType> {
+    Some(match key {
+        "organisationId" | "ownerId" | "fromId" | "toId" | "locationId" | "requesterId"
+        | "draftedById" | "partyId" | "memberId" | "groupId" | "scope" | "members"
+        | "territories" | "organisations" => NodeType::Organisation,
+        "resourceId" | "resources" => NodeType::Resource,
+        "agreementId" => NodeType::Agreement,
+        "transferId" => NodeType::Transfer,
+        "reservationId" => NodeType::Reservation,
+        "assignmentId" => NodeType::Assignment,
+        _ => return None,
+    })
+}
+
+/// A stored snapshot with every internal id replaced by its global ID, so that clients see
+/// the same IDs everywhere.
+pub fn globalise(value: serde_json::Value) -> serde_json::Value {
+    globalise_as(value, None)
+}
+
+fn globalise_as(value: serde_json::Value, kind: Option<NodeType>) -> serde_json::Value {
+    use serde_json::Value as J;
+    match (value, kind) {
+        (J::Number(n), Some(kind)) => match n.as_i64() {
+            Some(id) => J::String(encode(kind, id).0),
+            None => J::Number(n),
+        },
+        (J::Array(items), kind) => {
+            J::Array(items.into_iter().map(|v| globalise_as(v, kind)).collect())
+        }
+        (J::Object(fields), _) => J::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| {
+                    let kind = type_of_field(&k);
+                    (k, globalise_as(v, kind))
+                })
+                .collect(),
+        ),
+        (other, _) => other,
     }
 }
 

@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 
 use super::batch::{BatchLoad, Batcher};
 use crate::AppState;
+use crate::auth::Actor;
 use crate::domain::agreements;
 use crate::domain::competences::{Catalogue, Responsibility, assignments, holdings, transfers};
 use crate::domain::profile;
@@ -151,15 +152,15 @@ impl BatchLoad for Successions {
     }
 }
 
-/// The contact points of organisations.
-pub struct ContactPointsOf(DatabaseConnection);
+/// The contact points of organisations that the actor may see.
+pub struct ContactPointsOf(DatabaseConnection, Actor);
 
 impl BatchLoad for ContactPointsOf {
     type Key = i64;
     type Value = Vec<contact_point::Model>;
     fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
-        let db = self.0.clone();
-        async move { profile::contact_points_of(&db, &keys).await }.boxed()
+        let (db, actor) = (self.0.clone(), self.1.clone());
+        async move { profile::visible_contact_points_of(&db, &actor, &keys).await }.boxed()
     }
 }
 
@@ -244,15 +245,15 @@ impl BatchLoad for TransfersById {
 }
 
 /// Shared resources by id, with their coverage (visibility is the resolver's to apply).
-pub struct ResourcesById(DatabaseConnection);
+pub struct ResourcesById(DatabaseConnection, Actor);
 
 impl BatchLoad for ResourcesById {
     type Key = i64;
     type Value = resources::Resource;
     fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
-        let db = self.0.clone();
+        let (db, actor) = (self.0.clone(), self.1.clone());
         async move {
-            Ok(resources::by_ids(&db, &keys)
+            Ok(resources::visible_by_ids(&db, &actor, &keys)
                 .await?
                 .into_iter()
                 .map(|r| (r.model.id, r))
@@ -262,16 +263,17 @@ impl BatchLoad for ResourcesById {
     }
 }
 
-/// Reservations by id (visibility is the resolver's to apply).
-pub struct ReservationsById(DatabaseConnection);
+/// Reservations by id that the actor may see (its requester's or its resource owner's
+/// staff, the State).
+pub struct ReservationsById(DatabaseConnection, Actor);
 
 impl BatchLoad for ReservationsById {
     type Key = i64;
     type Value = reservation::Model;
     fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
-        let db = self.0.clone();
+        let (db, actor) = (self.0.clone(), self.1.clone());
         async move {
-            Ok(reservations::by_ids(&db, &keys)
+            Ok(reservations::visible_by_ids(&db, &actor, &keys)
                 .await?
                 .into_iter()
                 .map(|r| (r.id, r))
@@ -281,18 +283,19 @@ impl BatchLoad for ReservationsById {
     }
 }
 
-/// Agreements by id, with parties, links, documents and consents.
-pub struct AgreementsById(DatabaseConnection);
+/// Agreements by id that the actor may see, with parties, links, documents and consents.
+pub struct AgreementsById(DatabaseConnection, Actor);
 
 impl BatchLoad for AgreementsById {
     type Key = i64;
     type Value = agreements::Agreement;
     fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
-        let db = self.0.clone();
+        let (db, actor) = (self.0.clone(), self.1.clone());
         async move {
             Ok(agreements::by_ids(&db, &keys)
                 .await?
                 .into_iter()
+                .filter(|a| a.visible_to(&actor))
                 .map(|a| (a.model.id, a))
                 .collect())
         }
@@ -332,15 +335,22 @@ impl BatchLoad for FreeCapacity {
     }
 }
 
-/// The resources organisations own, oldest first.
-pub struct ResourcesOf(DatabaseConnection);
+/// The resources organisations own that the actor may see, oldest first.
+pub struct ResourcesOf(DatabaseConnection, Actor);
 
 impl BatchLoad for ResourcesOf {
     type Key = i64;
     type Value = Vec<resources::Resource>;
     fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
-        let db = self.0.clone();
-        async move { resources::of_owners(&db, &keys).await }.boxed()
+        let (db, actor) = (self.0.clone(), self.1.clone());
+        async move {
+            let mut found = resources::of_owners(&db, &keys).await?;
+            for list in found.values_mut() {
+                list.retain(|r| r.is_visible_to(&actor));
+            }
+            Ok(found)
+        }
+        .boxed()
     }
 }
 
@@ -379,21 +389,23 @@ impl BatchLoad for ReservationsOf {
 }
 
 /// The agreements organisations are party to, oldest first.
-pub struct AgreementsOf(DatabaseConnection);
+pub struct AgreementsOf(DatabaseConnection, Actor);
 
 impl BatchLoad for AgreementsOf {
     type Key = i64;
     type Value = Vec<agreements::Agreement>;
     fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
-        let db = self.0.clone();
+        let (db, actor) = (self.0.clone(), self.1.clone());
         async move {
             let ids = agreements::ids_of_parties(&db, &keys).await?;
+            let actor = &actor;
             let mut all: Vec<i64> = ids.values().flatten().copied().collect();
             all.sort_unstable();
             all.dedup();
             let found: HashMap<i64, agreements::Agreement> = agreements::by_ids(&db, &all)
                 .await?
                 .into_iter()
+                .filter(|a| a.visible_to(actor))
                 .map(|a| (a.model.id, a))
                 .collect();
             Ok(keys
@@ -450,9 +462,10 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders (and caches) for one request. A query reads the registry at one version
-    /// (checked once); a mutation checks at every read, so that it sees its own writes.
-    pub fn new(state: &AppState, operation: &OperationSlot) -> Self {
+    /// Fresh loaders (and caches) for one request by `actor`: they return only what it may
+    /// see. A query reads the registry at one version (checked once); a mutation checks at
+    /// every read, so that it sees its own writes.
+    pub fn new(state: &AppState, operation: &OperationSlot, actor: &Actor) -> Self {
         let info = operation.info.clone();
         let is_query = move || {
             info.lock()
@@ -460,16 +473,16 @@ impl Loaders {
                 .is_some_and(|i| i.as_ref().is_some_and(|i| !i.mutation))
         };
         let reads = Reads::pinned(state.db.clone(), state.registry.clone(), is_query);
-        Self::build(state, reads, true)
+        Self::build(state, reads, actor, true)
     }
 
     /// Loaders for a long-lived connection: they batch but keep nothing, so that every
     /// subscription event reads the data as it is then and memory does not grow.
-    pub fn uncached(state: &AppState) -> Self {
-        Self::build(state, state.registry_reads(), false)
+    pub fn uncached(state: &AppState, actor: &Actor) -> Self {
+        Self::build(state, state.registry_reads(), actor, false)
     }
 
-    fn build(state: &AppState, reads: Reads, cache: bool) -> Self {
+    fn build(state: &AppState, reads: Reads, actor: &Actor, cache: bool) -> Self {
         let db = &state.db;
         let catalogue = &state.catalogue;
         Self {
@@ -477,7 +490,7 @@ impl Loaders {
             memberships: Batcher::new(MembershipsOfMember(reads.clone()), cache),
             members: Batcher::new(MembersOfGroup(reads.clone()), cache),
             successions: Batcher::new(Successions(reads.clone()), cache),
-            contact_points: Batcher::new(ContactPointsOf(db.clone()), cache),
+            contact_points: Batcher::new(ContactPointsOf(db.clone(), actor.clone()), cache),
             profiles: Batcher::new(ProfilesOf(db.clone()), cache),
             competences: Batcher::new(
                 CompetencesOf(db.clone(), reads.clone(), catalogue.clone()),
@@ -485,13 +498,13 @@ impl Loaders {
             ),
             assignments: Batcher::new(AssignmentsById(db.clone()), cache),
             transfers: Batcher::new(TransfersById(db.clone()), cache),
-            resources: Batcher::new(ResourcesById(db.clone()), cache),
-            reservations: Batcher::new(ReservationsById(db.clone()), cache),
-            agreements: Batcher::new(AgreementsById(db.clone()), cache),
+            resources: Batcher::new(ResourcesById(db.clone(), actor.clone()), cache),
+            reservations: Batcher::new(ReservationsById(db.clone(), actor.clone()), cache),
+            agreements: Batcher::new(AgreementsById(db.clone(), actor.clone()), cache),
             free_capacity: Batcher::new(FreeCapacity(db.clone()), cache),
-            resources_of: Batcher::new(ResourcesOf(db.clone()), cache),
+            resources_of: Batcher::new(ResourcesOf(db.clone(), actor.clone()), cache),
             reservations_of: Batcher::new(ReservationsOf(db.clone()), cache),
-            agreements_of: Batcher::new(AgreementsOf(db.clone()), cache),
+            agreements_of: Batcher::new(AgreementsOf(db.clone(), actor.clone()), cache),
             registry: reads,
         }
     }

@@ -6,7 +6,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use futures_util::stream;
 use serde_json::{Map, Value};
 
@@ -182,7 +182,7 @@ pub async fn export(
         );
     };
     let at = match params.at.as_deref() {
-        None => Utc::now().date_naive(),
+        None => state.clock.today(),
         Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Ok(d) if text.len() == 10 => d,
             _ => {

@@ -11,7 +11,6 @@ use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::Utc;
 use tracing::Instrument;
 
 use super::wire::{self, Media};
@@ -47,20 +46,15 @@ pub(super) async fn prepare(
         info: Default::default(),
     };
     let loaders = if stream {
-        Loaders::uncached(state)
+        Loaders::uncached(state, &actor)
     } else {
-        Loaders::new(state, &slot)
+        Loaders::new(state, &slot, &actor)
     };
     let request = request
         .data(state.clone())
         .data(loaders)
         .data(slot.clone())
-        .data(RequestContext {
-            today: Utc::now().date_naive(),
-            actor,
-            request_id: id.clone(),
-            client,
-        });
+        .data(RequestContext::new(state, actor, id.clone(), client));
     Ok((request, id, slot))
 }
 
@@ -127,10 +121,6 @@ async fn execute(
         elapsed: started.elapsed(),
         cost: cost_of(&result),
     });
-    if operation.mutation {
-        // Subscribers here look again at once (other instances hear PostgreSQL's NOTIFY).
-        state.feed.notify();
-    }
     // Every error carries the request id, so that a report can be matched with the logs
     // (also those refused before the document was parsed).
     for error in &mut result.errors {

@@ -113,7 +113,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> AppResult<Actor>
 /// Resolves the organisation the claims name (SIREN or global ID) to the registry's row; a
 /// malformed reference makes the token invalid.
 pub(crate) async fn actor_from_claims(state: &AppState, claims: &Claims) -> AppResult<Actor> {
-    let today = Utc::now().date_naive();
+    let today = state.clock.today();
     let claim_error = |e: AppError| match e {
         AppError::BadUserInput { .. } => AppError::Unauthenticated,
         other => other,

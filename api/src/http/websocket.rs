@@ -6,9 +6,10 @@
 //! client stops reading (1013, try again later). Memory per connection stays bounded either
 //! way: subscriptions are pulled one message at a time, only as fast as the socket drains.
 
-use std::time::Duration;
-
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use async_graphql::http::{
     ALL_WEBSOCKET_PROTOCOLS, WebSocket as Protocol, WebSocketProtocols, WsMessage,
@@ -16,8 +17,8 @@ use async_graphql::http::{
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use chrono::Utc;
 use futures_util::{SinkExt, StreamExt, future};
+use tokio::sync::watch;
 
 use super::{actor_from_claims, request_id};
 use crate::AppState;
@@ -45,32 +46,74 @@ fn init_token(payload: &serde_json::Value) -> Option<String> {
         .map(|t| format!("Bearer {}", t.as_str().unwrap_or("")))
 }
 
-/// The data of a connection once `connection_init` is accepted.
+/// Close code for a refused `connection_init` or an expired token (graphql-transport-ws:
+/// forbidden).
+pub const FORBIDDEN: u16 = 4403;
+
+/// What `connection_init` tells the connection's loop.
+#[derive(Debug)]
+struct Session {
+    /// The token was refused: the adapter's close (1002) becomes [`FORBIDDEN`].
+    refused: AtomicBool,
+    /// When the token stops being valid (seconds since the epoch, skew included).
+    expires: watch::Sender<Option<u64>>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self {
+            refused: AtomicBool::new(false),
+            expires: watch::channel(None).0,
+        }
+    }
+}
+
+impl Session {
+    /// Completes when the token has expired (never for an anonymous connection).
+    async fn expired(&self) {
+        let mut expires = self.expires.subscribe();
+        let Ok(at) = expires.wait_for(Option::is_some).await.map(|at| *at) else {
+            return future::pending().await;
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let left = at.unwrap_or(u64::MAX).saturating_sub(now);
+        tokio::time::sleep(Duration::from_secs(left)).await;
+    }
+}
+
+/// The data of a connection once `connection_init` is accepted. A connection lives no longer
+/// than its token: the loop closes it when the token expires.
 async fn connection_data(
     state: AppState,
     client: String,
+    session: Arc<Session>,
     payload: serde_json::Value,
 ) -> async_graphql::Result<async_graphql::Data> {
+    let refuse = |message: String| {
+        session.refused.store(true, Ordering::Release);
+        async_graphql::Error::new(message)
+    };
     let actor = match init_token(&payload) {
         None => Actor::anonymous(),
         Some(value) => {
             let claims = state
                 .auth
                 .verify_header(&value)
-                .map_err(|_| async_graphql::Error::new("invalid credentials"))?;
-            actor_from_claims(&state, &claims)
+                .map_err(|_| refuse("invalid credentials".into()))?;
+            let actor = actor_from_claims(&state, &claims)
                 .await
-                .map_err(|e| async_graphql::Error::new(e.to_string()))?
+                .map_err(|e| refuse(e.to_string()))?;
+            session
+                .expires
+                .send_replace(Some(claims.exp.saturating_add(state.auth.leeway_secs())));
+            actor
         }
     };
     let mut data = async_graphql::Data::default();
-    data.insert(Loaders::uncached(&state));
-    data.insert(RequestContext {
-        today: Utc::now().date_naive(),
-        actor,
-        request_id: request_id(),
-        client,
-    });
+    data.insert(Loaders::uncached(&state, &actor));
+    data.insert(RequestContext::new(&state, actor, request_id(), client));
     data.insert(state);
     Ok(data)
 }
@@ -120,11 +163,17 @@ async fn serve(socket: WebSocket, state: AppState, client: String, protocol: Web
             })
         });
     let init_state = state.clone();
-    let messages = Protocol::new(state.schema.clone(), input, protocol)
-        .on_connection_init(move |payload| connection_data(init_state, client, payload));
+    let session = Arc::new(Session::default());
+    let init_session = session.clone();
+    let messages =
+        Protocol::new(state.schema.clone(), input, protocol).on_connection_init(move |payload| {
+            connection_data(init_state, client, init_session, payload)
+        });
     futures_util::pin_mut!(messages);
     let shutdown = state.shutdown.begun();
     tokio::pin!(shutdown);
+    let expired = session.expired();
+    tokio::pin!(expired);
 
     let ending = loop {
         let message = tokio::select! {
@@ -133,13 +182,21 @@ async fn serve(socket: WebSocket, state: AppState, client: String, protocol: Web
                 GOING_AWAY,
                 "server shutting down: reconnect and resume from your last cursor",
             ),
+            () = &mut expired => break Ending::Close(
+                FORBIDDEN,
+                "token expired: reconnect with a new token and resume from your last cursor",
+            ),
             message = messages.next() => message,
         };
         let frame = match message {
             None => break Ending::Done,
             Some(WsMessage::Text(text)) => Message::Text(text.into()),
             Some(WsMessage::Close(code, reason)) => Message::Close(Some(CloseFrame {
-                code,
+                code: if session.refused.load(Ordering::Acquire) {
+                    FORBIDDEN
+                } else {
+                    code
+                },
                 reason: reason.into(),
             })),
         };

@@ -2,7 +2,7 @@
 //! default holders, the commune's residual competence), shipped as CSV under
 //! `api/data/competences/` and synchronised into the database at start-up.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{
     CompetenceRole, OrganisationKind, RuleLayer, competence, legal_rule, reference_dataset,
 };
@@ -221,7 +221,11 @@ pub fn parse(files: &Files<'_>) -> Result<CompetenceReference, ReferenceError> {
 /// Loads `reference` into `db` unless it is already there; in one transaction: competences
 /// are added or updated (never deleted: history refers to them), the rules are replaced.
 /// Returns whether anything changed.
-pub async fn sync(db: &DatabaseConnection, reference: &CompetenceReference) -> Result<bool, DbErr> {
+pub async fn sync(
+    db: &DatabaseConnection,
+    reference: &CompetenceReference,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let current = reference_dataset::Entity::find_by_id(DATASET)
         .one(db)
         .await?;
@@ -270,7 +274,7 @@ pub async fn sync(db: &DatabaseConnection, reference: &CompetenceReference) -> R
         name: Set(DATASET.into()),
         digest: Set(reference.digest.clone()),
         vintages: Set(reference.nomenclature.clone()),
-        loaded_at: Set(Utc::now()),
+        loaded_at: Set(now),
     })
     .on_conflict(
         OnConflict::column(reference_dataset::Column::Name)
@@ -288,7 +292,10 @@ pub async fn sync(db: &DatabaseConnection, reference: &CompetenceReference) -> R
 }
 
 /// Loads the shipped competence reference when it is missing or differs.
-pub async fn sync_shipped(db: &DatabaseConnection) -> Result<bool, ReferenceError> {
+pub async fn sync_shipped(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<bool, ReferenceError> {
     let reference = parse(&SHIPPED)?;
-    Ok(sync(db, &reference).await?)
+    Ok(sync(db, &reference, now).await?)
 }

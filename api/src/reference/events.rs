@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::change_event;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
@@ -47,13 +47,16 @@ impl Touched {
 }
 
 /// Writes the events of `touched` on `txn` (and wakes subscribers at commit).
-pub async fn record<C: ConnectionTrait>(txn: &C, touched: &Touched) -> Result<usize, DbErr> {
+pub async fn record<C: ConnectionTrait>(
+    txn: &C,
+    touched: &Touched,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
     let events = touched.events();
     if events.is_empty() {
         return Ok(0);
     }
     feed_signal::order_events(txn).await?;
-    let now = Utc::now();
     for chunk in events.chunks(super::load::CHUNK) {
         change_event::Entity::insert_many(chunk.iter().map(|&(id, operation)| {
             change_event::ActiveModel {

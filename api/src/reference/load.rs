@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{membership, organisation, reference_dataset, succession};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -59,15 +59,16 @@ pub async fn apply(
     db: &DatabaseConnection,
     snapshot: &Snapshot,
     digest: &str,
+    now: DateTime<Utc>,
 ) -> Result<ImportReport, DbErr> {
     let txn = crate::domain::begin_write(db).await?;
     let mut report = ImportReport::default();
     let mut touched = Touched::default();
-    let ids = apply_organisations(&txn, snapshot, &mut report, &mut touched).await?;
+    let ids = apply_organisations(&txn, snapshot, &mut report, &mut touched, now).await?;
     apply_memberships(&txn, snapshot, &ids, &mut report, &mut touched).await?;
     apply_successions(&txn, snapshot, &ids, &mut report, &mut touched).await?;
     delete_stale_organisations(&txn, snapshot, &mut report, &mut touched).await?;
-    report.change_events = events::record(&txn, &touched).await?;
+    report.change_events = events::record(&txn, &touched, now).await?;
 
     let previous = reference_dataset::Entity::find_by_id("cog")
         .one(&txn)
@@ -77,7 +78,7 @@ pub async fn apply(
             name: Set("cog".into()),
             digest: Set(digest.into()),
             vintages: Set(vintages_text(&snapshot.vintages)),
-            loaded_at: Set(Utc::now()),
+            loaded_at: Set(now),
         })
         .on_conflict(
             OnConflict::column(reference_dataset::Column::Name)
@@ -134,6 +135,7 @@ async fn apply_organisations(
     snapshot: &Snapshot,
     report: &mut ImportReport,
     touched: &mut Touched,
+    now: DateTime<Utc>,
 ) -> Result<Vec<i64>, DbErr> {
     let existing: HashMap<String, organisation::Model> = organisation::Entity::find()
         .filter(organisation::Column::Source.eq(SOURCE))
@@ -142,7 +144,6 @@ async fn apply_organisations(
         .into_iter()
         .filter_map(|m| m.reference_key.clone().map(|k| (k, m)))
         .collect();
-    let now = Utc::now();
     let mut inserts = Vec::new();
     let mut inserted_keys = Vec::new();
     for rec in &snapshot.organisations {

@@ -59,10 +59,14 @@ pub fn compile_dir(dir: &Path) -> Result<Snapshot, ReferenceError> {
 }
 
 /// Loads the snapshot shipped in the binary, and the competence reference.
-pub async fn import_shipped(db: &DatabaseConnection) -> Result<ImportReport, ReferenceError> {
+/// `now` dates what the import records (its change events, its load time).
+pub async fn import_shipped(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ImportReport, ReferenceError> {
     let snapshot = Snapshot::decode(snapshot::SHIPPED)?;
-    let report = load::apply(db, &snapshot, &digest(snapshot::SHIPPED)).await?;
-    competences::sync_shipped(db).await?;
+    let report = load::apply(db, &snapshot, &digest(snapshot::SHIPPED), now).await?;
+    competences::sync_shipped(db, now).await?;
     Ok(report)
 }
 
@@ -70,9 +74,10 @@ pub async fn import_shipped(db: &DatabaseConnection) -> Result<ImportReport, Ref
 pub async fn import(
     db: &DatabaseConnection,
     snapshot: &Snapshot,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ImportReport, ReferenceError> {
     let bytes = snapshot.encode()?;
-    Ok(load::apply(db, snapshot, &digest(&bytes)).await?)
+    Ok(load::apply(db, snapshot, &digest(&bytes), now).await?)
 }
 
 /// Whether a national reference has been loaded into `db`.

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use entity::{
     AgreementKind, CompetenceRole, PartyRole, agreement, agreement_competence, agreement_document,
-    agreement_party, agreement_resource, resource,
+    agreement_party, agreement_resource,
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -111,6 +111,7 @@ impl AgreementEdit {
 pub(super) async fn check<C: ConnectionTrait>(
     db: &C,
     catalogue: &Catalogue,
+    actor: &crate::auth::Actor,
     drafted_by: i64,
     c: AgreementContent,
 ) -> AppResult<AgreementContent> {
@@ -166,12 +167,11 @@ pub(super) async fn check<C: ConnectionTrait>(
     }
     c.resources.sort_unstable();
     c.resources.dedup();
-    let owners: Vec<(i64, i64)> = resource::Entity::find()
-        .filter(resource::Column::Id.is_in(c.resources.clone()))
-        .all(db)
+    // A resource the drafter may not see answers as one that does not exist.
+    let owners: Vec<(i64, i64)> = crate::domain::resources::visible_by_ids(db, actor, &c.resources)
         .await?
         .into_iter()
-        .map(|r| (r.id, r.owner_id))
+        .map(|r| (r.model.id, r.model.owner_id))
         .collect();
     for id in &c.resources {
         match owners.iter().find(|(r, _)| r == id) {

@@ -2,7 +2,6 @@
 //! delegatee a declared `DELEGATION` assignment for the delegators' communes, over the
 //! agreement's validity; a termination ends those assignments on its date.
 
-use chrono::Utc;
 use entity::{AgreementKind, AssignmentBasis, PartyRole, assignment, assignment_scope};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -121,7 +120,7 @@ pub(super) async fn stop<C: ConnectionTrait>(
                 .set(assignment::ActiveModel {
                     valid_to: Set(Some(on)),
                     version: Set(row.version + 1),
-                    updated_at: Set(Utc::now()),
+                    updated_at: Set(ctx.now),
                     ..Default::default()
                 })
                 .filter(assignment::Column::Id.eq(row.id))

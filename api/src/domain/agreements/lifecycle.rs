@@ -2,7 +2,7 @@
 //! (frozen), signed by every party's admin through the consent mechanism, active from its
 //! start, ended at its end or terminated early by a party. A rejection returns it to draft.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::{AgreementStatus, agreement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -37,21 +37,20 @@ pub async fn draft(
     idempotency_key: Option<String>,
 ) -> AppResult<Agreement> {
     authz::require_edit(&ctx.actor, drafted_by)?;
-    let c = check(db, catalogue, drafted_by, content).await?;
+    let c = check(db, catalogue, &ctx.actor, drafted_by, content).await?;
     let hash = idempotency::input_hash(&json!({
         "draftedBy": drafted_by, "kind": c.kind, "title": c.title, "legalBasis": c.legal_basis,
         "parties": c.parties, "validFrom": c.valid_from, "validTo": c.valid_to,
         "financialTerms": c.financial_terms, "directBooking": c.direct_booking,
         "resources": c.resources, "competences": c.competences, "documents": c.documents,
     }));
-    let subject = ctx.actor.subject.clone().unwrap_or_default();
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     if let Some(key) = &idempotency_key
-        && let Some(id) = idempotency::replay(&txn, &subject, key, "draftAgreement", &hash).await?
+        && let Some(id) = txn.replay(Some(key), "draftAgreement", &hash).await?
     {
         return by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal);
     }
-    let now = Utc::now();
+    let now = ctx.now;
     let mut row = content_of(&c);
     row.drafted_by_id = Set(drafted_by);
     row.status = Set(AgreementStatus::Draft);
@@ -76,7 +75,8 @@ pub async fn draft(
     )
     .await?;
     if let Some(key) = &idempotency_key {
-        idempotency::remember(&txn, &subject, key, "draftAgreement", &hash, model.id).await?;
+        txn.remember(Some(key), "draftAgreement", &hash, model.id)
+            .await?;
     }
     txn.commit().await?;
     Ok(created)
@@ -133,11 +133,12 @@ async fn current<C: ConnectionTrait>(
 /// Moves the row from `before` to `changes`, checking the version once more.
 async fn save<C: ConnectionTrait>(
     txn: &C,
+    ctx: &WriteContext,
     before: &Agreement,
     mut changes: agreement::ActiveModel,
 ) -> AppResult<Agreement> {
     changes.version = Set(before.model.version + 1);
-    changes.updated_at = Set(Utc::now());
+    changes.updated_at = Set(ctx.now);
     let res = agreement::Entity::update_many()
         .set(changes)
         .filter(agreement::Column::Id.eq(before.model.id))
@@ -165,7 +166,7 @@ pub async fn update(
     edit: AgreementEdit,
 ) -> AppResult<Agreement> {
     authz::require_authenticated(&ctx.actor)?;
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let before = current(&txn, ctx, id, Some(version)).await?;
     authz::require_edit(&ctx.actor, before.model.drafted_by_id)?;
     if before.model.status != AgreementStatus::Draft {
@@ -174,8 +175,15 @@ pub async fn update(
         ));
     }
     let content = edit.apply(&before);
-    let c = check(&txn, catalogue, before.model.drafted_by_id, content).await?;
-    let after = save(&txn, &before, content_of(&c)).await?;
+    let c = check(
+        &txn,
+        catalogue,
+        &ctx.actor,
+        before.model.drafted_by_id,
+        content,
+    )
+    .await?;
+    let after = save(&txn, ctx, &before, content_of(&c)).await?;
     write_children(&txn, id, &c).await?;
     let after = by_ids(&txn, &[after.model.id])
         .await?
@@ -203,7 +211,7 @@ pub async fn propose(
     version: i64,
 ) -> AppResult<Agreement> {
     authz::require_authenticated(&ctx.actor)?;
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let before = current(&txn, ctx, id, Some(version)).await?;
     authz::require_edit(&ctx.actor, before.model.drafted_by_id)?;
     if before.model.status != AgreementStatus::Draft {
@@ -216,6 +224,7 @@ pub async fn propose(
     effects::delegation_scopes(&txn, &before).await?;
     let after = save(
         &txn,
+        ctx,
         &before,
         agreement::ActiveModel {
             status: Set(AgreementStatus::Proposed),
@@ -259,7 +268,7 @@ pub async fn decide(
     if !approve && reason.is_none() {
         return Err(AppError::bad_input("input.reason", "a rejection says why"));
     }
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let before = current(&txn, ctx, id, None).await?;
     if before.model.status != AgreementStatus::Proposed {
         return Err(AppError::IllegalTransition(format!(
@@ -268,23 +277,14 @@ pub async fn decide(
             before.model.status
         )));
     }
-    let tally = consent::decide(
-        &txn,
-        &ctx.actor,
-        Subject::Agreement,
-        id,
-        party,
-        approve,
-        reason,
-    )
-    .await?;
+    let tally = consent::decide(&txn, ctx, Subject::Agreement, id, party, approve, reason).await?;
     let (action, changes) = match tally {
         Tally::Pending => ("signAgreement", None),
         Tally::Approved => (
             "signAgreement",
             Some(agreement::ActiveModel {
                 status: Set(AgreementStatus::Signed),
-                signed_at: Set(Some(Utc::now())),
+                signed_at: Set(Some(ctx.now)),
                 ..Default::default()
             }),
         ),
@@ -298,8 +298,8 @@ pub async fn decide(
     };
     let after = match changes {
         // Every signature changes the agreement (and its version): readers see progress.
-        None => save(&txn, &before, agreement::ActiveModel::default()).await?,
-        Some(c) => save(&txn, &before, c).await?,
+        None => save(&txn, ctx, &before, agreement::ActiveModel::default()).await?,
+        Some(c) => save(&txn, ctx, &before, c).await?,
     };
     match tally {
         Tally::Approved => effects::start(&txn, catalogue, ctx, &after).await?,
@@ -326,7 +326,7 @@ pub async fn terminate(
 ) -> AppResult<Agreement> {
     authz::require_authenticated(&ctx.actor)?;
     let reason = codes::check_text("input.reason", &reason, 1, 1000)?;
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let before = current(&txn, ctx, id, Some(version)).await?;
     let party = acting_party(&before, ctx, &[Role::Admin]).ok_or_else(|| {
         AppError::Forbidden("only an admin of a party may terminate an agreement".into())
@@ -353,6 +353,7 @@ pub async fn terminate(
     }
     let after = save(
         &txn,
+        ctx,
         &before,
         agreement::ActiveModel {
             status: Set(AgreementStatus::Terminated),

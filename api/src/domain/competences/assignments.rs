@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::{
     AssignmentBasis, CompetenceRole, OrganisationKind, assignment, assignment_scope, organisation,
 };
@@ -294,7 +294,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     legal_reference: Option<String>,
     origin: Origin,
 ) -> AppResult<Assignment> {
-    let now = Utc::now();
+    let now = ctx.now;
     let model = assignment::Entity::insert(assignment::ActiveModel {
         organisation_id: Set(checked.organisation_id),
         competence_code: Set(checked.competence.clone()),
@@ -380,7 +380,7 @@ pub async fn declare(
         .map(|r| codes::check_text("input.legalReference", r, 1, 500))
         .transpose()?;
 
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let org = organisation::Entity::find_by_id(new.organisation_id)
         .one(&txn)
         .await?
@@ -453,7 +453,7 @@ async fn save<C: ConnectionTrait>(
     let id = before.model.id;
     let mut after = after;
     after.version = Set(before.model.version + 1);
-    after.updated_at = Set(Utc::now());
+    after.updated_at = Set(ctx.now);
     let res = assignment::Entity::update_many()
         .set(after)
         .filter(assignment::Column::Id.eq(id))
@@ -498,7 +498,7 @@ pub async fn amend(
         Some(Some(r)) => Some(Some(codes::check_text("input.legalReference", r, 1, 500)?)),
         other => other.clone(),
     };
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let current = editable(&txn, ctx, id, version).await?;
     let m = &current.model;
     let from = changes
@@ -569,7 +569,7 @@ pub async fn end(
     version: i64,
     end: NaiveDate,
 ) -> AppResult<Assignment> {
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let current = editable(&txn, ctx, id, version).await?;
     if current.model.valid_from.is_some_and(|f| end <= f) {
         return Err(AppError::bad_input(

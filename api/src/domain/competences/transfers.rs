@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::{AssignmentBasis, CompetenceRole, TransferStatus, assignment, organisation, transfer};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -157,7 +157,7 @@ pub async fn propose(
         .transpose()?;
     let eff = new.effective_date;
 
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let orgs = registry::by_ids_in(&txn, &[new.from_id, new.to_id]).await?;
     let (Some(from), Some(_)) = (
         orgs.iter().find(|o| o.id == new.from_id),
@@ -199,12 +199,11 @@ pub async fn propose(
         .filter(transfer::Column::Status.eq(TransferStatus::Proposed))
         .one(&txn)
         .await?;
+    let already = || AppError::Conflict("the same transfer is already waiting for consent".into());
     if pending.is_some() {
-        return Err(AppError::Conflict(
-            "the same transfer is already waiting for consent".into(),
-        ));
+        return Err(already());
     }
-    let now = Utc::now();
+    let now = ctx.now;
     let model = transfer::Entity::insert(transfer::ActiveModel {
         competence_code: Set(new.competence.clone()),
         from_id: Set(new.from_id),
@@ -220,7 +219,12 @@ pub async fn propose(
         ..Default::default()
     })
     .exec_with_returning(&txn)
-    .await?;
+    .await
+    // A concurrent proposal of the same transfer committed first (the unique index).
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => already(),
+        other => other,
+    })?;
     consent::open(&txn, Subject::Transfer, model.id, &[new.from_id, new.to_id]).await?;
     record(
         &txn,
@@ -273,7 +277,7 @@ async fn set_status<C: ConnectionTrait>(
         .col_expr(transfer::Column::Status, status.into())
         .col_expr(transfer::Column::Reason, reason.into())
         .col_expr(transfer::Column::Version, (before.version + 1).into())
-        .col_expr(transfer::Column::UpdatedAt, Utc::now().into())
+        .col_expr(transfer::Column::UpdatedAt, ctx.now.into())
         .filter(transfer::Column::Id.eq(before.id))
         .filter(transfer::Column::Status.eq(TransferStatus::Proposed))
         .exec(txn)
@@ -301,7 +305,7 @@ pub async fn decide(
         .map(|r| codes::check_text("input.reason", r, 1, 1000))
         .transpose()?;
     consent::require_decide(&ctx.actor, party)?;
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let current = one(&txn, id).await?.model;
     if current.status != TransferStatus::Proposed {
         return Err(AppError::Conflict(format!(
@@ -311,7 +315,7 @@ pub async fn decide(
     }
     let tally = consent::decide(
         &txn,
-        &ctx.actor,
+        ctx,
         Subject::Transfer,
         id,
         party,
@@ -368,7 +372,7 @@ pub async fn withdraw(
         .as_deref()
         .map(|r| codes::check_text("input.reason", r, 1, 1000))
         .transpose()?;
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let current = one(&txn, id).await?.model;
     authz::require_edit(&ctx.actor, current.proposed_by_id)?;
     if current.status != TransferStatus::Proposed {
@@ -514,7 +518,7 @@ async fn end_for_transfer<C: ConnectionTrait>(
     assignment::Entity::update_many()
         .col_expr(assignment::Column::ValidTo, Some(eff).into())
         .col_expr(assignment::Column::Version, (a.model.version + 1).into())
-        .col_expr(assignment::Column::UpdatedAt, Utc::now().into())
+        .col_expr(assignment::Column::UpdatedAt, ctx.now.into())
         .filter(assignment::Column::Id.eq(a.model.id))
         .exec(txn)
         .await?;

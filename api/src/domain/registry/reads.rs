@@ -63,6 +63,16 @@ impl VersionChecks {
 
     /// The database's registry version, as read after this call began.
     async fn version(&self, db: &DatabaseConnection) -> AppResult<i64> {
+        self.shared(|| version(db)).await
+    }
+
+    /// The answer of a `read` sent after this call began: this reader's own, or that of a
+    /// check sent after it arrived.
+    async fn shared<F, R>(&self, read: F) -> AppResult<i64>
+    where
+        F: FnOnce() -> R,
+        R: std::future::Future<Output = AppResult<i64>>,
+    {
         let ticket = self.arrivals.fetch_add(1, Ordering::AcqRel);
         if let Some(answer) = self.answered(ticket) {
             return answer;
@@ -74,7 +84,7 @@ impl VersionChecks {
         let answers = self.arrivals.load(Ordering::Acquire);
         // A failure answers the waiting readers too: retrying one after another would keep
         // each waiting for every earlier one's timeout while the database is away.
-        let read = version(db).await;
+        let read = read().await;
         if let Ok(mut latest) = self.latest.lock()
             && latest.0 < answers
         {
@@ -370,5 +380,56 @@ impl Reads {
             Some(m) => m.search(text, kinds, first, at),
             None => super::search(&self.db, text, kinds, first, at).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Readers arriving while a check is held share the next check: however the tasks are
+    /// scheduled, 32 readers cost at most two reads (the one already sent, and one for all
+    /// who arrived after it was sent).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn readers_arriving_during_a_check_share_the_next_one() {
+        const READERS: u64 = 32;
+        let checks = Arc::new(VersionChecks::default());
+        let reads = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..READERS)
+            .map(|_| {
+                let (checks, reads) = (checks.clone(), reads.clone());
+                tokio::spawn(async move {
+                    let inner = checks.clone();
+                    checks
+                        .shared(|| async move {
+                            reads.fetch_add(1, Ordering::SeqCst);
+                            // Held until every reader has arrived.
+                            while inner.arrivals.load(Ordering::SeqCst) < READERS {
+                                tokio::task::yield_now().await;
+                            }
+                            Ok(7)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.ok().and_then(Result::ok), Some(7));
+        }
+        let reads = reads.load(Ordering::SeqCst);
+        assert!(
+            (1..=2).contains(&reads),
+            "{reads} reads for {READERS} readers"
+        );
+    }
+
+    /// A failed check answers the readers waiting on it with the same failure.
+    #[tokio::test]
+    async fn a_failed_check_answers_its_waiters() {
+        let checks = VersionChecks::default();
+        let first = checks.shared(|| async { Err(AppError::ServiceUnavailable) });
+        assert!(matches!(first.await, Err(AppError::ServiceUnavailable)));
+        // A reader arriving afterwards gets a check of its own.
+        assert_eq!(checks.shared(|| async { Ok(3) }).await.ok(), Some(3));
     }
 }

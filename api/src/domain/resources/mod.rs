@@ -51,6 +51,13 @@ impl Period {
             })
         };
         let (from, to) = (trim(from)?, trim(to)?);
+        let supported = |t: DateTime<Utc>| (1900..2200).contains(&chrono::Datelike::year(&t));
+        if !supported(from) || !supported(to) {
+            return Err(AppError::bad_input(
+                field,
+                "periods lie between the years 1900 and 2199",
+            ));
+        }
         if from >= to {
             return Err(AppError::bad_input(
                 field,
@@ -94,6 +101,24 @@ pub(crate) fn snapshot(r: &Resource) -> serde_json::Value {
         "bookingPolicy": m.booking_policy, "version": m.version,
         "coverage": r.coverage.iter().map(|c| json!({"scope": c.scope, "organisationId": c.organisation_id})).collect::<Vec<_>>(),
     })
+}
+
+impl Resource {
+    /// Whether `actor` may see this resource.
+    pub fn is_visible_to(&self, actor: &Actor) -> bool {
+        authz::can_see(actor, self.model.visibility, self.model.owner_id)
+    }
+}
+
+/// Resources `ids` that `actor` may see, with their coverage, in id order.
+pub async fn visible_by_ids<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    ids: &[i64],
+) -> AppResult<Vec<Resource>> {
+    let mut found = by_ids(db, ids).await?;
+    found.retain(|r| r.is_visible_to(actor));
+    Ok(found)
 }
 
 /// Resources `ids` with their coverage, in id order, whoever may see them.

@@ -1,6 +1,5 @@
 //! Publishing and changing what an organisation shares (its editors and admins only).
 
-use chrono::Utc;
 use entity::{
     BookingPolicy, CostModel, CoverageScope, OrganisationKind, ReservationStatus, ResourceKind,
     ResourceStatus, Visibility, organisation, reservation, resource, resource_coverage,
@@ -12,7 +11,7 @@ use serde_json::json;
 
 use super::reservations::peak;
 use super::{Period, Resource, by_ids, from_milli, snapshot};
-use crate::domain::audit::{self, Change, Operation, WriteContext};
+use crate::domain::audit::{Change, Operation, WriteContext};
 use crate::domain::text::fold;
 use crate::domain::{authz, codes, idempotency};
 use crate::error::{AppError, AppResult};
@@ -289,14 +288,13 @@ pub async fn publish(
         "bookingPolicy": f.booking_policy, "ownerMembers": f.coverage.owner_members,
         "territories": f.coverage.territories, "organisations": f.coverage.organisations,
     }));
-    let subject = ctx.actor.subject.clone().unwrap_or_default();
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     if let Some(key) = &new.idempotency_key
-        && let Some(id) = idempotency::replay(&txn, &subject, key, "publishResource", &hash).await?
+        && let Some(id) = txn.replay(Some(key), "publishResource", &hash).await?
     {
         return by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal);
     }
-    let now = Utc::now();
+    let now = ctx.now;
     let model = resource::Entity::insert(resource::ActiveModel {
         owner_id: Set(new.owner_id),
         kind: Set(new.kind),
@@ -324,22 +322,19 @@ pub async fn publish(
         .await?
         .pop()
         .ok_or(AppError::Internal)?;
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            action: "publishResource",
-            entity_type: "Resource",
-            entity_id: model.id,
-            owner: Some(new.owner_id),
-            operation: Operation::Created,
-            before: None,
-            after: Some(snapshot(&created)),
-        },
-    )
+    txn.record(Change {
+        action: "publishResource",
+        entity_type: "Resource",
+        entity_id: model.id,
+        owner: Some(new.owner_id),
+        operation: Operation::Created,
+        before: None,
+        after: Some(snapshot(&created)),
+    })
     .await?;
     if let Some(key) = &new.idempotency_key {
-        idempotency::remember(&txn, &subject, key, "publishResource", &hash, model.id).await?;
+        txn.remember(Some(key), "publishResource", &hash, model.id)
+            .await?;
     }
     txn.commit().await?;
     Ok(created)
@@ -361,7 +356,7 @@ pub async fn update(
     let (fields, kept_location, status) = changes.merge(&current);
     let (location, f) = check(db, &fields, today).await?;
     let location = kept_location.unwrap_or(location);
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     super::lock(&txn, id).await?;
     let current = by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal)?;
     if current.model.version != version {
@@ -376,7 +371,7 @@ pub async fn update(
         ));
     }
     if f.capacity_milli < current.model.capacity_milli {
-        let now = Utc::now();
+        let now = ctx.now;
         let ahead: Vec<_> = reservation::Entity::find()
             .filter(reservation::Column::ResourceId.eq(id))
             .filter(reservation::Column::Status.eq(ReservationStatus::Approved))
@@ -418,7 +413,7 @@ pub async fn update(
             status: Set(status),
             booking_policy: Set(f.booking_policy),
             version: Set(version + 1),
-            updated_at: Set(Utc::now()),
+            updated_at: Set(ctx.now),
             ..Default::default()
         })
         .filter(resource::Column::Id.eq(id))
@@ -432,23 +427,19 @@ pub async fn update(
     }
     write_coverage(&txn, id, &f.coverage).await?;
     let after = by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal)?;
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            action: "updateResource",
-            entity_type: "Resource",
-            entity_id: id,
-            owner: Some(current.model.owner_id),
-            operation: if status == ResourceStatus::Retired {
-                Operation::Ended
-            } else {
-                Operation::Updated
-            },
-            before: Some(snapshot(&current)),
-            after: Some(snapshot(&after)),
+    txn.record(Change {
+        action: "updateResource",
+        entity_type: "Resource",
+        entity_id: id,
+        owner: Some(current.model.owner_id),
+        operation: if status == ResourceStatus::Retired {
+            Operation::Ended
+        } else {
+            Operation::Updated
         },
-    )
+        before: Some(snapshot(&current)),
+        after: Some(snapshot(&after)),
+    })
     .await?;
     txn.commit().await?;
     Ok(after)

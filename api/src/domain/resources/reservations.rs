@@ -14,7 +14,7 @@ use serde_json::json;
 use super::{Period, Resource, eligibility, from_milli};
 use crate::auth::Role;
 use crate::domain::agreements;
-use crate::domain::audit::{self, Change, Operation, WriteContext};
+use crate::domain::audit::{Change, Operation, WriteContext};
 use crate::domain::{authz, codes, idempotency};
 use crate::error::{AppError, AppResult};
 
@@ -132,6 +132,35 @@ pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<re
         .await?)
 }
 
+/// Furthest start of a reservation, in days from now (five years).
+pub const MAX_DAYS_AHEAD: i64 = 5 * 366;
+/// Longest reservation, in days (a year).
+pub const MAX_DAYS_LONG: i64 = 366;
+
+/// Reservations `ids` that `actor` may see, in id order: its requester's and its resource
+/// owner's staff and the State see it, whatever the resource's own visibility.
+pub async fn visible_by_ids<C: ConnectionTrait>(
+    db: &C,
+    actor: &crate::auth::Actor,
+    ids: &[i64],
+) -> AppResult<Vec<reservation::Model>> {
+    let mut rows = by_ids(db, ids).await?;
+    let mut resource_ids: Vec<i64> = rows.iter().map(|r| r.resource_id).collect();
+    resource_ids.sort_unstable();
+    resource_ids.dedup();
+    let owners: std::collections::HashMap<i64, i64> = super::by_ids(db, &resource_ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.model.id, r.model.owner_id))
+        .collect();
+    rows.retain(|r| {
+        owners
+            .get(&r.resource_id)
+            .is_some_and(|&owner| can_see(actor, owner, r.requester_id))
+    });
+    Ok(rows)
+}
+
 /// Which side of reservations an organisation looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
@@ -203,8 +232,8 @@ pub async fn request(
     db: &DatabaseConnection,
     ctx: &WriteContext,
     new: NewReservation,
-    now: DateTime<Utc>,
 ) -> AppResult<reservation::Model> {
+    let now = ctx.now;
     authz::require_authenticated(&ctx.actor)?;
     if !ctx.actor.acts_for(
         new.requester_id,
@@ -221,16 +250,28 @@ pub async fn request(
             "the period is already over",
         ));
     }
+    if new.period.from > now + chrono::Duration::days(MAX_DAYS_AHEAD) {
+        return Err(AppError::bad_input(
+            "input.from",
+            format!("a reservation starts within {MAX_DAYS_AHEAD} days"),
+        ));
+    }
+    if new.period.to - new.period.from > chrono::Duration::days(MAX_DAYS_LONG) {
+        return Err(AppError::bad_input(
+            "input.to",
+            format!(
+                "a reservation lasts at most {MAX_DAYS_LONG} days: request the next period later"
+            ),
+        ));
+    }
     let hash = idempotency::input_hash(&json!({
         "resourceId": new.resource_id, "requesterId": new.requester_id,
         "quantity": new.quantity_milli, "from": new.period.from, "to": new.period.to,
         "purpose": purpose,
     }));
-    let subject = ctx.actor.subject.clone().unwrap_or_default();
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     if let Some(key) = &new.idempotency_key
-        && let Some(id) =
-            idempotency::replay(&txn, &subject, key, "requestReservation", &hash).await?
+        && let Some(id) = txn.replay(Some(key), "requestReservation", &hash).await?
     {
         return by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal);
     }
@@ -295,22 +336,19 @@ pub async fn request(
     })
     .exec_with_returning(&txn)
     .await?;
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            action: "requestReservation",
-            entity_type: "Reservation",
-            entity_id: model.id,
-            owner: Some(resource.model.owner_id),
-            operation: Operation::Created,
-            before: None,
-            after: Some(snapshot(&model)),
-        },
-    )
+    txn.record(Change {
+        action: "requestReservation",
+        entity_type: "Reservation",
+        entity_id: model.id,
+        owner: Some(resource.model.owner_id),
+        operation: Operation::Created,
+        before: None,
+        after: Some(snapshot(&model)),
+    })
     .await?;
     if let Some(key) = &new.idempotency_key {
-        idempotency::remember(&txn, &subject, key, "requestReservation", &hash, model.id).await?;
+        txn.remember(Some(key), "requestReservation", &hash, model.id)
+            .await?;
     }
     txn.commit().await?;
     Ok(model)
@@ -325,8 +363,8 @@ pub async fn decide(
     version: i64,
     decision: Decision,
     reason: Option<String>,
-    now: DateTime<Utc>,
 ) -> AppResult<reservation::Model> {
+    let now = ctx.now;
     authz::require_authenticated(&ctx.actor)?;
     let reason = reason
         .map(|r| codes::check_text("input.reason", &r, 1, 1000))
@@ -337,7 +375,7 @@ pub async fn decide(
             "a declined request says why",
         ));
     }
-    let txn = crate::domain::begin_write(db).await?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     // The resource is locked before the reservation is read, so a concurrent decision on
     // the same resource waits and then sees this one.
     let resource_id = by_ids(&txn, &[id])
@@ -438,19 +476,15 @@ pub async fn decide(
         ));
     }
     let after = by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal)?;
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            action,
-            entity_type: "Reservation",
-            entity_id: id,
-            owner: Some(owner),
-            operation: Operation::Updated,
-            before: Some(snapshot(&current)),
-            after: Some(snapshot(&after)),
-        },
-    )
+    txn.record(Change {
+        action,
+        entity_type: "Reservation",
+        entity_id: id,
+        owner: Some(owner),
+        operation: Operation::Updated,
+        before: Some(snapshot(&current)),
+        after: Some(snapshot(&after)),
+    })
     .await?;
     txn.commit().await?;
     Ok(after)

@@ -94,7 +94,6 @@ impl Agreement {
 
     /// Resources it covers (those the caller may see).
     async fn resources(&self, ctx: &Context<'_>) -> Result<Vec<Resource>> {
-        let actor = crate::graphql::context::actor(ctx)?;
         let found = loaders(ctx)?
             .resources
             .load_many(self.inner.resources.clone())
@@ -104,7 +103,6 @@ impl Agreement {
             .resources
             .iter()
             .filter_map(|id| found.get(id).cloned())
-            .filter(|r| crate::domain::authz::can_see(actor, r.model.visibility, r.model.owner_id))
             .map(|r| Resource::new(r, self.at))
             .collect())
     }
@@ -135,11 +133,17 @@ impl Agreement {
 
     /// Each party's signature (while proposed and once signed).
     async fn consents(&self) -> Vec<Consent> {
+        let parties: Vec<i64> = self
+            .inner
+            .parties
+            .iter()
+            .map(|p| p.organisation_id)
+            .collect();
         self.inner
             .consents
             .iter()
             .cloned()
-            .map(|c| Consent(c, self.at))
+            .map(|c| Consent::new(c, self.at, &parties))
             .collect()
     }
 

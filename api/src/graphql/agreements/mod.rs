@@ -11,17 +11,15 @@ pub use agreement::{Agreement, AgreementCompetence, AgreementDocument, Agreement
 pub use enums::{AgreementKind, AgreementStatus, PartyRole};
 pub use mutations::AgreementMutation;
 
-use crate::graphql::context::{actor, loaders};
+use crate::graphql::context::loaders;
 
 /// Agreement `id` if there is one and the caller may see it.
 pub async fn load(ctx: &Context<'_>, id: Option<i64>, at: NaiveDate) -> Result<Option<Agreement>> {
     let Some(id) = id else { return Ok(None) };
-    let actor = actor(ctx)?;
     Ok(loaders(ctx)?
         .agreements
         .load(id)
         .await?
-        .filter(|a| a.visible_to(actor))
         .map(|a| Agreement::new(a, at)))
 }
 
@@ -33,7 +31,6 @@ pub async fn of_organisation(
     statuses: Option<Vec<AgreementStatus>>,
     at: Option<NaiveDate>,
 ) -> Result<Vec<Agreement>> {
-    let actor = actor(ctx)?;
     let today = crate::graphql::context::request(ctx)?.today;
     let statuses: Vec<entity::AgreementStatus> = statuses
         .unwrap_or_default()
@@ -47,7 +44,6 @@ pub async fn of_organisation(
         .unwrap_or_default();
     Ok(all
         .into_iter()
-        .filter(|a| a.visible_to(actor))
         .filter(|a| statuses.is_empty() || statuses.contains(&a.status(today)))
         .filter(|a| at.is_none_or(|day| a.in_force(day)))
         .map(|a| Agreement::new(a, at.unwrap_or(today)))

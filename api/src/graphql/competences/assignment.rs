@@ -188,7 +188,13 @@ impl Transfer {
             .consents
             .iter()
             .cloned()
-            .map(|c| Consent(c, self.at))
+            .map(|c| {
+                Consent::new(
+                    c,
+                    self.at,
+                    &[self.inner.model.from_id, self.inner.model.to_id],
+                )
+            })
             .collect()
     }
 
@@ -200,7 +206,19 @@ impl Transfer {
 
 /// One party's decision on a multi-party change.
 #[derive(Clone)]
-pub struct Consent(pub(crate) consent::Model, pub(crate) NaiveDate);
+pub struct Consent(
+    pub(crate) consent::Model,
+    pub(crate) NaiveDate,
+    /// The parties to the decision.
+    pub(crate) Vec<i64>,
+);
+
+impl Consent {
+    /// A consent row among the decision of `parties`, answering as of `at`.
+    pub fn new(row: consent::Model, at: NaiveDate, parties: &[i64]) -> Self {
+        Self(row, at, parties.to_vec())
+    }
+}
 
 /// One party's decision on a multi-party change.
 #[Object]
@@ -215,9 +233,13 @@ impl Consent {
         self.0.decision.into()
     }
 
-    /// Token subject of the admin who decided.
-    async fn decided_by(&self) -> Option<&str> {
-        self.0.decided_by.as_deref()
+    /// Token subject of the admin who decided: shown to the parties and State services
+    /// only (null for others; `party` says which organisation decided).
+    async fn decided_by(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let actor = crate::graphql::context::actor(ctx)?;
+        Ok(crate::domain::consent::decider_visible_to(actor, &self.2)
+            .then_some(self.0.decided_by.as_deref())
+            .flatten())
     }
 
     /// When.

@@ -26,19 +26,6 @@ pub enum ChangeOperation {
 /// One change, in feed order.
 pub struct ChangeEvent(pub(crate) change_event::Model);
 
-fn node_type(entity_type: &str) -> Option<NodeType> {
-    match entity_type {
-        "Organisation" => Some(NodeType::Organisation),
-        "ContactPoint" => Some(NodeType::ContactPoint),
-        "Assignment" => Some(NodeType::Assignment),
-        "Transfer" => Some(NodeType::Transfer),
-        "Resource" => Some(NodeType::Resource),
-        "Reservation" => Some(NodeType::Reservation),
-        "Agreement" => Some(NodeType::Agreement),
-        _ => None,
-    }
-}
-
 /// One change, in feed order.
 #[Object]
 impl ChangeEvent {
@@ -55,7 +42,7 @@ impl ChangeEvent {
 
     /// Global ID of the changed entity (fetch it with `node(id:)`).
     async fn entity_id(&self) -> Option<ID> {
-        node_type(&self.0.entity_type).map(|t| ids::encode(t, self.0.entity_id))
+        NodeType::from_name(&self.0.entity_type).map(|t| ids::encode(t, self.0.entity_id))
     }
 
     /// What happened to it.
@@ -101,7 +88,7 @@ impl ChangeEvent {
 
     /// The entity as it is now (null once removed, or when the caller may not see it).
     async fn node(&self, ctx: &Context<'_>) -> Result<Option<Node>> {
-        let Some(t) = node_type(&self.0.entity_type) else {
+        let Some(t) = NodeType::from_name(&self.0.entity_type) else {
             return Ok(None);
         };
         load_node(ctx, "node", &ids::encode(t, self.0.entity_id)).await

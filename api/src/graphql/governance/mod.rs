@@ -13,6 +13,7 @@ use entity::audit_record;
 
 use crate::domain::audit_log::{self, AuditFilter as Filter};
 use crate::domain::pagination::page_size;
+use crate::error::AppError;
 use crate::graphql::context::{actor, loaders, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
@@ -103,20 +104,22 @@ impl AuditRecord {
         &self.0.entity_type
     }
     /// Global ID of the changed entity.
-    async fn entity_id(&self) -> ID {
-        let kind = match self.0.entity_type.as_str() {
-            "ContactPoint" => NodeType::ContactPoint,
-            _ => NodeType::Organisation,
-        };
-        ids::encode(kind, self.0.entity_id)
+    async fn entity_id(&self) -> Result<ID> {
+        let kind = NodeType::from_name(&self.0.entity_type).ok_or_else(|| {
+            tracing::error!(entity_type = %self.0.entity_type, "audit record of an unknown type");
+            AppError::Internal
+        })?;
+        Ok(ids::encode(kind, self.0.entity_id))
     }
-    /// State before the change (JSON); null for a creation.
+    /// State before the change (JSON, organisations and other objects named by their global
+    /// IDs); null for a creation.
     async fn before(&self) -> Option<async_graphql::Json<serde_json::Value>> {
-        parse_json(&self.0.before).map(async_graphql::Json)
+        parse_json(&self.0.before).map(|v| async_graphql::Json(ids::globalise(v)))
     }
-    /// State after the change (JSON); null for a removal.
+    /// State after the change (JSON, organisations and other objects named by their global
+    /// IDs); null for a removal.
     async fn after(&self) -> Option<async_graphql::Json<serde_json::Value>> {
-        parse_json(&self.0.after).map(async_graphql::Json)
+        parse_json(&self.0.after).map(|v| async_graphql::Json(ids::globalise(v)))
     }
     /// Id of the request that made the change.
     async fn request_id(&self) -> &str {

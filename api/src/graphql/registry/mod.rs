@@ -21,10 +21,10 @@ pub use mutations::RegistryMutation;
 pub use organisation::{Organisation, Provenance};
 
 use crate::domain::pagination::{MAX_FIRST, page_size};
+use crate::domain::profile;
 use crate::domain::registry::{
     self, OrderField, OrganisationFilter as Filter, OrganisationOrder as Order,
 };
-use crate::domain::{authz, profile};
 use crate::error::AppError;
 use crate::graphql::agreements::{self, Agreement};
 use crate::graphql::competences::{Assignment, Transfer};
@@ -94,13 +94,13 @@ pub(crate) async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Re
             .load(n)
             .await?
             .map(|o| Node::Organisation(Organisation::new(o, today)))),
-        // Visibility applies on every path, `node(id:)` included.
+        // The domain's reads and the loaders return only what the caller may see.
         NodeType::ContactPoint => {
-            let actor = actor(ctx)?;
-            Ok(profile::contact_point(&state(ctx)?.db, n)
-                .await?
-                .filter(|c| authz::can_see(actor, c.visibility, c.organisation_id))
-                .map(|c| Node::ContactPoint(ContactPoint(c))))
+            Ok(
+                profile::visible_contact_point(&state(ctx)?.db, actor(ctx)?, n)
+                    .await?
+                    .map(|c| Node::ContactPoint(ContactPoint(c))),
+            )
         }
         NodeType::AuditRecord => Ok(None),
         NodeType::Assignment => Ok(loaders(ctx)?
@@ -113,30 +113,16 @@ pub(crate) async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Re
             .load(n)
             .await?
             .map(|t| Node::Transfer(Transfer::new(t, today)))),
-        NodeType::Resource => {
-            let actor = actor(ctx)?;
-            Ok(loaders(ctx)?
-                .resources
-                .load(n)
-                .await?
-                .filter(|r| authz::can_see(actor, r.model.visibility, r.model.owner_id))
-                .map(|r| Node::Resource(Resource::new(r, today))))
-        }
-        NodeType::Reservation => {
-            let actor = actor(ctx)?;
-            let Some(r) = loaders(ctx)?.reservations.load(n).await? else {
-                return Ok(None);
-            };
-            let owner = loaders(ctx)?
-                .resources
-                .load(r.resource_id)
-                .await?
-                .map(|res| res.model.owner_id);
-            let visible = owner.is_some_and(|o| {
-                crate::domain::resources::reservations::can_see(actor, o, r.requester_id)
-            });
-            Ok(visible.then(|| Node::Reservation(Reservation::new(r, today))))
-        }
+        NodeType::Resource => Ok(loaders(ctx)?
+            .resources
+            .load(n)
+            .await?
+            .map(|r| Node::Resource(Resource::new(r, today)))),
+        NodeType::Reservation => Ok(loaders(ctx)?
+            .reservations
+            .load(n)
+            .await?
+            .map(|r| Node::Reservation(Reservation::new(r, today)))),
         NodeType::Agreement => Ok(agreements::load(ctx, Some(n), today)
             .await?
             .map(Node::Agreement)),

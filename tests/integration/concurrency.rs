@@ -1,0 +1,249 @@
+//! Every multi-party decision is right when all parties act at once: transfers approved by
+//! both parties together, agreements signed by every party together, the same transfer
+//! proposed many times together. Each outcome is checked in the database, repeatedly; the
+//! races are real on PostgreSQL (SQLite serialises writers, so there they pass trivially).
+
+use entity::{ConsentDecision, TransferStatus, consent, transfer};
+use futures_util::future::join_all;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, date, token};
+
+const METRO: &str = "243500139";
+
+const PROPOSE: &str =
+    "mutation($i: ProposeCompetenceTransferInput!) { proposeCompetenceTransfer(input: $i) {
+    transfer { id status } userErrors { field code message } } }";
+const APPROVE: &str =
+    "mutation($i: DecideCompetenceTransferInput!) { approveCompetenceTransfer(input: $i) {
+    transfer { status } userErrors { code message } } }";
+
+/// Communes of Rennes Métropole: (global ID, INSEE code).
+async fn member_communes(app: &TestApp, n: usize) -> Vec<(String, String)> {
+    let data = app
+        .query(
+            "query($s: String!, $n: Int) { organisation(siren: $s) {
+               members(kinds: [COMMUNE], first: $n) { nodes { member { id inseeCode } } } } }",
+            json!({ "s": METRO, "n": n }),
+        )
+        .await;
+    data["organisation"]["members"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["member"]["id"].as_str().unwrap().to_owned(),
+                m["member"]["inseeCode"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn metro_id(app: &TestApp) -> String {
+    app.query(
+        "query($s: String!) { organisation(siren: $s) { id } }",
+        json!({ "s": METRO }),
+    )
+    .await["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn internal_id(global: &str) -> i64 {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(global)
+        .unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    text.split_once(':').unwrap().1.parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_transfer_approved_by_both_parties_at_once_is_completed() {
+    let app = TestApp::new().await;
+    let metro = metro_id(&app).await;
+    let metro_admin = token("president@metropole.fr", Some(&metro), &["admin"]);
+    let communes = member_communes(&app, 8).await;
+    assert_eq!(communes.len(), 8);
+    for (commune, insee) in &communes {
+        let editor = token(&format!("e@{insee}"), Some(commune), &["editor"]);
+        let admin = token(&format!("maire@{insee}"), Some(commune), &["admin"]);
+        let (_, proposed) = app
+            .graphql_as(
+                Some(&editor),
+                PROPOSE,
+                json!({ "i": { "competence": "C3035", "fromId": commune, "toId": metro,
+                               "effectiveDate": date(1, 1, 1) } }),
+            )
+            .await;
+        let tid = proposed["data"]["proposeCompetenceTransfer"]["transfer"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not proposed: {proposed:#}"))
+            .to_owned();
+        let both = join_all([
+            app.graphql_as(
+                Some(&admin),
+                APPROVE,
+                json!({ "i": { "transferId": tid, "party": commune } }),
+            ),
+            app.graphql_as(
+                Some(&metro_admin),
+                APPROVE,
+                json!({ "i": { "transferId": tid, "party": metro } }),
+            ),
+        ])
+        .await;
+        for (_, answer) in &both {
+            assert_eq!(
+                answer["data"]["approveCompetenceTransfer"]["userErrors"],
+                json!([]),
+                "{answer:#}"
+            );
+        }
+        // One of the two saw the other's approval and completed the transfer.
+        let statuses: Vec<&Value> = both
+            .iter()
+            .map(|(_, a)| &a["data"]["approveCompetenceTransfer"]["transfer"]["status"])
+            .collect();
+        assert!(statuses.contains(&&json!("COMPLETED")), "{statuses:?}");
+        let row = transfer::Entity::find_by_id(internal_id(&tid))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, TransferStatus::Completed, "{insee}");
+        let approved = consent::Entity::find()
+            .filter(consent::Column::SubjectType.eq("Transfer"))
+            .filter(consent::Column::SubjectId.eq(row.id))
+            .filter(consent::Column::Decision.eq(ConsentDecision::Approved))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(approved, 2);
+        // And "who does what" follows: the métropole holds it for that commune from then.
+        let r = app
+            .query(
+                "query($c: String!, $at: Date) { responsibilities(inseeCode: $c,
+                   competence: \"C3035\", at: $at) { role organisation { siren } } }",
+                json!({ "c": insee, "at": date(1, 6, 1) }),
+            )
+            .await;
+        let holders: Vec<&Value> = r["responsibilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["role"] == "HOLDER")
+            .map(|x| &x["organisation"]["siren"])
+            .collect();
+        assert_eq!(holders, vec![&json!(METRO)], "{insee}: {r:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_transfer_proposed_many_times_at_once_is_pending_once() {
+    let app = TestApp::new().await;
+    let metro = metro_id(&app).await;
+    for (commune, insee) in member_communes(&app, 3).await {
+        let editor = token(&format!("e@{insee}"), Some(&commune), &["editor"]);
+        let answers = join_all((0..8).map(|_| {
+            app.graphql_as(
+                Some(&editor),
+                PROPOSE,
+                json!({ "i": { "competence": "C3035", "fromId": commune, "toId": metro,
+                               "effectiveDate": date(1, 1, 1) } }),
+            )
+        }))
+        .await;
+        let created = answers
+            .iter()
+            .filter(|(_, a)| a["data"]["proposeCompetenceTransfer"]["transfer"].is_object())
+            .count();
+        assert_eq!(created, 1, "{insee}: {answers:#?}");
+        for (_, a) in &answers {
+            let errors = &a["data"]["proposeCompetenceTransfer"]["userErrors"];
+            if errors != &json!([]) {
+                assert_eq!(errors[0]["code"], "CONFLICT", "{a:#}");
+            }
+        }
+        let pending = transfer::Entity::find()
+            .filter(transfer::Column::FromId.eq(internal_id(&commune)))
+            .filter(transfer::Column::Status.eq(TransferStatus::Proposed))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(pending, 1, "{insee}");
+    }
+}
+
+const DRAFT: &str = "mutation($i: DraftAgreementInput!) { draftAgreement(input: $i) {
+    agreement { id } userErrors { field code message } } }";
+const PROPOSE_AGREEMENT: &str =
+    "mutation($i: ProposeAgreementInput!) { proposeAgreement(input: $i) {
+    agreement { status } userErrors { field code message } } }";
+const SIGN: &str = "mutation($i: DecideAgreementInput!) { signAgreement(input: $i) {
+    agreement { status } userErrors { code message } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agreement_signed_by_every_party_at_once_is_signed() {
+    let app = TestApp::new().await;
+    let metro = metro_id(&app).await;
+    let metro_admin = token("president@metropole.fr", Some(&metro), &["admin"]);
+    let communes = member_communes(&app, 3).await;
+    for round in 0..4 {
+        let mut parties = vec![json!({ "organisationId": metro, "role": "PROVIDER" })];
+        let mut admins = vec![(metro.clone(), metro_admin.clone())];
+        for (commune, insee) in &communes {
+            parties.push(json!({ "organisationId": commune, "role": "BENEFICIARY" }));
+            admins.push((
+                commune.clone(),
+                token(&format!("maire@{insee}"), Some(commune), &["admin"]),
+            ));
+        }
+        let metro_editor = token("e@metropole.fr", Some(&metro), &["editor"]);
+        let (_, drafted) = app
+            .graphql_as(
+                Some(&metro_editor),
+                DRAFT,
+                json!({ "i": { "draftingPartyId": metro, "kind": "CONVENTION_MUTUALISATION",
+                               "title": format!("Groupement de commandes {round}"),
+                               "parties": parties, "validFrom": date(1, 1, 1) } }),
+            )
+            .await;
+        let id = drafted["data"]["draftAgreement"]["agreement"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not drafted: {drafted:#}"))
+            .to_owned();
+        let (_, proposed) = app
+            .graphql_as(
+                Some(&metro_editor),
+                PROPOSE_AGREEMENT,
+                json!({ "i": { "id": id, "version": 1 } }),
+            )
+            .await;
+        assert_eq!(
+            proposed["data"]["proposeAgreement"]["agreement"]["status"], "PROPOSED",
+            "{proposed:#}"
+        );
+        let signed = join_all(admins.iter().map(|(party, tok)| {
+            app.graphql_as(
+                Some(tok),
+                SIGN,
+                json!({ "i": { "id": id, "party": party } }),
+            )
+        }))
+        .await;
+        for (_, s) in &signed {
+            assert_eq!(s["data"]["signAgreement"]["userErrors"], json!([]), "{s:#}");
+        }
+        let row = entity::agreement::Entity::find_by_id(internal_id(&id))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, entity::AgreementStatus::Signed, "round {round}");
+        assert!(row.signed_at.is_some());
+    }
+}
