@@ -127,7 +127,7 @@ pub struct Limits {
     #[arg(long, env = "MAILLAGE_MAX_DEPTH", default_value_t = 12)]
     pub max_depth: usize,
     /// Maximum complexity (connections count by their `first`).
-    #[arg(long, env = "MAILLAGE_MAX_COMPLEXITY", default_value_t = 100_000)]
+    #[arg(long, env = "MAILLAGE_MAX_COMPLEXITY", default_value_t = 1_000_000)]
     pub max_complexity: usize,
     /// Maximum length of a document, in bytes (checked before anything else).
     #[arg(long, env = "MAILLAGE_MAX_DOCUMENT_BYTES", default_value_t = 32 * 1024)]
@@ -157,14 +157,18 @@ pub struct Limits {
     #[arg(
         long,
         env = "MAILLAGE_COST_BUDGET_ANONYMOUS",
-        default_value_t = 200_000
+        default_value_t = 2_000_000
     )]
     pub cost_budget_anonymous: u32,
     /// Cost points a minute for each authenticated subject (staff, partner apps).
-    #[arg(long, env = "MAILLAGE_COST_BUDGET_MEMBER", default_value_t = 1_000_000)]
+    #[arg(
+        long,
+        env = "MAILLAGE_COST_BUDGET_MEMBER",
+        default_value_t = 10_000_000
+    )]
     pub cost_budget_member: u32,
     /// Cost points a minute for each State service or superadmin subject.
-    #[arg(long, env = "MAILLAGE_COST_BUDGET_STATE", default_value_t = 5_000_000)]
+    #[arg(long, env = "MAILLAGE_COST_BUDGET_STATE", default_value_t = 50_000_000)]
     pub cost_budget_state: u32,
     /// A subscriber whose connection accepts nothing for this many seconds is closed (code
     /// 1013) and resumes from its cursor: a slow client never makes the server buffer.
@@ -179,7 +183,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_depth: 12,
-            max_complexity: 100_000,
+            max_complexity: 1_000_000,
             max_document_bytes: 32 * 1024,
             max_tokens: 4_000,
             max_directives: 20,
@@ -188,9 +192,9 @@ impl Default for Limits {
             suggestions: true,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 30,
-            cost_budget_anonymous: 200_000,
-            cost_budget_member: 1_000_000,
-            cost_budget_state: 5_000_000,
+            cost_budget_anonymous: 2_000_000,
+            cost_budget_member: 10_000_000,
+            cost_budget_state: 50_000_000,
             subscriber_stall_secs: 10,
             persisted_queries: 1024,
         }

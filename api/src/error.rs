@@ -25,8 +25,9 @@ pub enum AppError {
     /// cancelled reservation…).
     #[error("{0}")]
     IllegalTransition(String),
-    /// A credential was presented but is not valid.
-    #[error("invalid credentials")]
+    /// No valid credential: none was sent where one is needed, or the one sent is not valid
+    /// (the transports answer that case with their own "invalid credentials").
+    #[error("authentication required: send a valid bearer token")]
     Unauthenticated,
     /// The actor may not do this.
     #[error("{0}")]

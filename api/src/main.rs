@@ -80,7 +80,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
     let db = db::connect(&cfg.db).await?;
     if !reference::is_loaded(&db).await? {
         tracing::info!("empty database: importing the national reference");
-        let report = reference::import_shipped(&db, chrono::Utc::now()).await?;
+        let report = reference::import_shipped(&db, api::clock::Clock::system().now()).await?;
         tracing::info!(
             ?report,
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -88,7 +88,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
         );
     }
     // A new build may ship a new nomenclature or new legal layers: applied when they differ.
-    if reference::competences::sync_shipped(&db, chrono::Utc::now()).await? {
+    if reference::competences::sync_shipped(&db, api::clock::Clock::system().now()).await? {
         tracing::info!("competence reference loaded");
     }
     let state = AppState::load(db, cfg.limits, authenticator)
@@ -124,8 +124,8 @@ async fn import(args: ImportArgs) -> Result<(), BoxError> {
     }
     db::migrate(&args.db).await?;
     let db = db::connect(&args.db).await?;
-    let report = reference::import(&db, &snapshot, chrono::Utc::now()).await?;
-    reference::competences::sync_shipped(&db, chrono::Utc::now()).await?;
+    let report = reference::import(&db, &snapshot, api::clock::Clock::system().now()).await?;
+    reference::competences::sync_shipped(&db, api::clock::Clock::system().now()).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,

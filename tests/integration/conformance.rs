@@ -220,3 +220,43 @@ async fn a_federation_subgraph_resolves_organisations_by_each_key() {
         ]
     );
 }
+
+/// The introspection query graphql-js 16 sends with every option on (descriptions,
+/// `specifiedByURL`, repeatable directives, schema description, deprecated input values,
+/// `isOneOf`): nine `ofType` levels, 15 fields deep.
+const GRAPHQL_JS_INTROSPECTION: &str = include_str!("../fixtures/graphql-js-introspection.graphql");
+
+#[tokio::test]
+async fn standard_introspection_is_answered_and_deeper_schema_walks_are_refused() {
+    let app = crate::common::TestApp::new().await;
+    let r = app.graphql(GRAPHQL_JS_INTROSPECTION, json!({})).await;
+    assert!(r.get("errors").is_none(), "{r:#}");
+    assert!(
+        r["data"]["__schema"]["types"].as_array().unwrap().len() > 50,
+        "{r:#}"
+    );
+    let mut deep = "kind".to_owned();
+    for _ in 0..30 {
+        deep = format!("ofType {{ {deep} }}");
+    }
+    let r = app
+        .graphql(
+            &format!("{{ __schema {{ types {{ fields {{ type {{ {deep} }} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(crate::common::error_code(&r), "LIMIT_EXCEEDED", "{r:#}");
+    assert_eq!(r["errors"][0]["extensions"]["limit"], "depth");
+    // Data queries keep the ordinary depth limit, introspection fields or not.
+    let mut nested = "name".to_owned();
+    for _ in 0..14 {
+        nested = format!("epci {{ {nested} }}");
+    }
+    let r = app
+        .graphql(
+            &format!("{{ __typename organisation(inseeCode: \"35238\") {{ {nested} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(crate::common::error_code(&r), "LIMIT_EXCEEDED", "{r:#}");
+}

@@ -90,3 +90,45 @@ async fn over_budget_is_429_with_when_to_retry_and_nothing_runs() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{r:#}");
     assert!(r["errors"][0]["extensions"].get("retryAfter").is_none());
 }
+
+/// Lists without a page are charged for what they can return, not once: a hundred ids, a
+/// commune's whole competence profile, an organisation's resources and contact points.
+#[tokio::test]
+async fn every_list_is_charged_for_what_it_can_return() {
+    let app = TestApp::new().await;
+    let requested = |r: &Value| cost(r)["requested"].as_u64().unwrap();
+    let rennes = app
+        .query("{ organisation(inseeCode: \"35238\") { id } }", json!({}))
+        .await["organisation"]["id"]
+        .clone();
+    let ids: Vec<Value> = (0..100).map(|_| rennes.clone()).collect();
+    let r = app
+        .graphql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({ "ids": ids }),
+        )
+        .await;
+    assert!(requested(&r) >= 100, "{r:#}");
+    let r = app
+        .graphql(
+            "{ territoryProfile(inseeCode: \"35238\") { competence { code label } } }",
+            json!({}),
+        )
+        .await;
+    let items = r["data"]["territoryProfile"].as_array().unwrap().len() as u64;
+    assert!(requested(&r) >= items * 3, "{items} items: {r:#}");
+    for field in ["resources { id name }", "contactPoints { value label }"] {
+        let one = app
+            .graphql(
+                &format!("{{ organisation(inseeCode: \"35238\") {{ {field} }} }}"),
+                json!({}),
+            )
+            .await;
+        assert!(requested(&one) >= 10 * 2, "{field}: {one:#}");
+    }
+    // What was charged is never less than what was resolved.
+    assert!(
+        requested(&r) >= cost(&r)["actual"].as_u64().unwrap(),
+        "{r:#}"
+    );
+}

@@ -28,3 +28,4 @@ mod registry_lookup;
 mod registry_memory;
 mod resources;
 mod schema;
+mod visibility_walk;

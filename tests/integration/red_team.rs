@@ -537,11 +537,11 @@ async fn registering_a_grouping_tells_the_feed_about_each_member() {
     let feed = app
         .query(
             "query($after: String) { changes(after: $after, first: 10) {
-               nodes { entityId operation } } }",
+               events { entityId operation } } }",
             json!({ "after": cursor }),
         )
         .await;
-    let mut seen: Vec<(String, String)> = feed["changes"]["nodes"]
+    let mut seen: Vec<(String, String)> = feed["changes"]["events"]
         .as_array()
         .unwrap()
         .iter()
@@ -673,4 +673,21 @@ mod websocket {
         assert!(texts.is_empty(), "{texts:?}");
         assert_eq!(code, Some(4403));
     }
+}
+
+#[tokio::test]
+async fn an_anonymous_mutation_is_told_to_authenticate() {
+    let app = TestApp::new().await;
+    let rennes = id_of(&app, RENNES).await;
+    let (_, r) = app
+        .graphql_as(
+            None,
+            ADD_CONTACT,
+            json!({ "i": { "organisationId": rennes, "kind": "EMAIL",
+                           "value": "accueil@rennes.fr" } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), "UNAUTHENTICATED", "{r:#}");
+    let message = r["errors"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("authentication required"), "{message}");
 }

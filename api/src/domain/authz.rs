@@ -70,6 +70,37 @@ pub fn require_audit_read(actor: &Actor, organisation: Option<i64>) -> AppResult
     }
 }
 
+/// May the actor see an agreement between `parties`? Signed agreements (`public`) are public
+/// acts; drafts and proposals are for the parties' staff and State services.
+pub fn can_see_agreement(actor: &Actor, public: bool, parties: &[i64]) -> bool {
+    public
+        || actor.has(Role::State)
+        || actor.has(Role::Superadmin)
+        || parties
+            .iter()
+            .any(|&p| actor.acts_for(p, &[Role::Editor, Role::Admin, Role::Partner]))
+}
+
+/// May the actor see a reservation of a resource of `owner` by `requester`? Their staff and
+/// State services.
+pub fn can_see_reservation(actor: &Actor, owner: i64, requester: i64) -> bool {
+    let staff = [Role::Editor, Role::Admin, Role::Partner];
+    actor.has(Role::State)
+        || actor.has(Role::Superadmin)
+        || actor.acts_for(owner, &staff)
+        || actor.acts_for(requester, &staff)
+}
+
+/// May the actor see who decided (a token subject, often a person's address) in a decision
+/// between `parties`? The parties and State services; others see which party decided.
+pub fn can_see_decider(actor: &Actor, parties: &[i64]) -> bool {
+    actor.has(Role::State)
+        || actor.has(Role::Superadmin)
+        || actor
+            .organisation_id
+            .is_some_and(|org| parties.contains(&org) && !actor.roles.is_empty())
+}
+
 /// May the actor see something of `visibility` owned by `owner`?
 pub fn can_see(actor: &Actor, visibility: Visibility, owner: i64) -> bool {
     match visibility {

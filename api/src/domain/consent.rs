@@ -153,16 +153,6 @@ pub async fn decide<C: ConnectionTrait>(
     })
 }
 
-/// Who decided (a token subject, often a person's address) is shown to the parties to the
-/// decision and to State services; everyone else sees only which party decided.
-pub fn decider_visible_to(actor: &Actor, parties: &[i64]) -> bool {
-    actor.has(Role::State)
-        || actor.has(Role::Superadmin)
-        || actor
-            .organisation_id
-            .is_some_and(|org| parties.contains(&org) && !actor.roles.is_empty())
-}
-
 /// Forgets every decision on `subject` `id`: a rejected proposal returns to draft, and the
 /// next proposal asks every party again.
 pub async fn reset<C: ConnectionTrait>(txn: &C, subject: Subject, id: i64) -> AppResult<()> {

@@ -168,7 +168,7 @@ async fn visible(
             .collect();
         for r in super::resources::reservations::by_ids(db, &reservations).await? {
             let owner = owners.get(&r.id).copied().flatten().unwrap_or_default();
-            let ok = super::resources::reservations::can_see(actor, owner, r.requester_id);
+            let ok = super::authz::can_see_reservation(actor, owner, r.requester_id);
             allowed.insert(("Reservation", r.id), ok);
         }
     }

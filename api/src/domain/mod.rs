@@ -22,7 +22,9 @@ pub mod text;
 pub mod unit_of_work;
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait, QuerySelect,
+};
 
 pub use unit_of_work::{UnitOfWork, begin_write};
 
@@ -31,6 +33,19 @@ pub fn valid_at<C: ColumnTrait>(from: C, to: C, at: NaiveDate) -> Condition {
     Condition::all()
         .add(Condition::any().add(from.is_null()).add(from.lte(at)))
         .add(Condition::any().add(to.is_null()).add(to.gt(at)))
+}
+
+/// Locks row `id` of `E` until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite's write
+/// transactions are serial already), so that concurrent changes of one object take turns and
+/// each reads what the one before it committed.
+pub async fn lock_row<E, C>(txn: &C, id: i64) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+    C: ConnectionTrait,
+{
+    E::find_by_id(id).lock_exclusive().one(txn).await?;
+    Ok(())
 }
 
 /// Whether the half-open period `[from, to)` contains `at`.

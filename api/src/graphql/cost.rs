@@ -1,19 +1,23 @@
 //! Cost accounting and rate limiting by cost, in the spirit of GitHub's points and Shopify's
-//! leaky bucket: an operation costs its complexity (one point a field, a connection's
-//! selection times its page size), charged before execution against its actor's budget (the
+//! leaky bucket: an operation costs what [`super::price`] says (one point a field, a list's
+//! selection times what it can return), charged before execution against its actor's budget (the
 //! token's subject, else the client's address). Budgets refill continuously (GCRA, the
 //! `governor` crate) and differ by role. Every response carries
 //! `extensions.cost { requested actual remaining resetAt }`; over budget, the operation never
-//! runs and the answer is `RATE_LIMITED` with `retryAfter` (HTTP 429).
+//! runs and the answer is `RATE_LIMITED` with `retryAfter` (HTTP 429). Depth and cost limits
+//! are checked here too, before anything is charged, each refusal naming its limit.
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
 };
-use async_graphql::{ErrorExtensionValues, Response, ServerError, ValidationResult, Value};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    ErrorExtensionValues, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+};
 use chrono::{DateTime, Utc};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -21,13 +25,14 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::auth::Role;
 use crate::config::Limits;
-use crate::domain::pagination::{DEFAULT_FIRST, MAX_FIRST};
 use crate::graphql::context::RequestContext;
+use crate::graphql::guard::{OperationSlot, limit_exceeded};
+use crate::graphql::price::Prices;
 
-/// The complexity weight of a connection or list taking `first`: its page size.
-pub fn page(first: Option<i32>) -> usize {
-    first.map_or(DEFAULT_FIRST, |n| n.clamp(0, MAX_FIRST as i32) as usize)
-}
+/// Deepest introspection document accepted: the standard introspection queries (graphql-js's
+/// `getIntrospectionQuery` with every option, graphql-core's, GraphiQL's) nest 14 levels
+/// (nine `ofType`); deeper schema walks are refused.
+pub const MAX_INTROSPECTION_DEPTH: usize = 16;
 
 type Limiter = DefaultKeyedRateLimiter<String, StateInformationMiddleware>;
 
@@ -84,19 +89,33 @@ impl Budgets {
 
 /// The schema extension charging each operation.
 #[derive(Clone)]
-pub struct CostLimit(Arc<Budgets>);
+pub struct CostLimit {
+    budgets: Arc<Budgets>,
+    prices: Arc<Prices>,
+    max_depth: usize,
+    max_complexity: usize,
+}
 
 impl CostLimit {
-    /// The extension over `limits`' budgets.
-    pub fn new(limits: &Limits) -> Self {
-        Self(Arc::new(Budgets::new(limits)))
+    /// The extension over `limits`' depth, complexity and budgets, pricing with `prices`.
+    pub fn new(limits: &Limits, prices: Prices) -> Self {
+        Self {
+            budgets: Arc::new(Budgets::new(limits)),
+            prices: Arc::new(prices),
+            max_depth: limits.max_depth,
+            max_complexity: limits.max_complexity,
+        }
     }
 }
 
 impl ExtensionFactory for CostLimit {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(Charge {
-            budgets: self.0.clone(),
+            budgets: self.budgets.clone(),
+            prices: self.prices.clone(),
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            priced: Mutex::new(None),
             charged: Mutex::new(None),
         })
     }
@@ -112,6 +131,11 @@ struct Charged {
 
 struct Charge {
     budgets: Arc<Budgets>,
+    prices: Arc<Prices>,
+    max_depth: usize,
+    max_complexity: usize,
+    /// What the document costs, priced once it is parsed.
+    priced: Mutex<Option<usize>>,
     charged: Mutex<Option<Charged>>,
 }
 
@@ -141,17 +165,70 @@ fn fields(value: &Value) -> usize {
 
 #[async_trait::async_trait]
 impl Extension for Charge {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let operation = ctx
+            .data_opt::<OperationSlot>()
+            .and_then(|slot| slot.requested.clone());
+        let cost = self.prices.cost(&doc, operation.as_deref(), variables);
+        if let Ok(mut priced) = self.priced.lock() {
+            *priced = Some(cost);
+        }
+        Ok(doc)
+    }
+
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
+        // Depth and cost are one policy, checked here before anything is charged or run.
+        let introspection = ctx
+            .data_opt::<OperationSlot>()
+            .is_some_and(|slot| slot.get().introspection);
+        let max_depth = if introspection {
+            MAX_INTROSPECTION_DEPTH.max(self.max_depth)
+        } else {
+            self.max_depth
+        };
+        if result.depth > max_depth {
+            return Err(vec![limit_exceeded(
+                "depth",
+                max_depth,
+                format!(
+                    "the document nests {} fields deep, more than {max_depth}",
+                    result.depth
+                ),
+            )]);
+        }
+        let complexity = self
+            .priced
+            .lock()
+            .ok()
+            .and_then(|p| *p)
+            .unwrap_or(result.complexity);
+        if complexity > self.max_complexity {
+            return Err(vec![limit_exceeded(
+                "complexity",
+                self.max_complexity,
+                format!(
+                    "the document costs {complexity} points, more than {}",
+                    self.max_complexity
+                ),
+            )]);
+        }
         let Some(req) = ctx.data_opt::<RequestContext>() else {
             return Ok(result);
         };
         let (bucket, key) = self.budgets.bucket_for(req);
-        let requested = result.complexity.max(1);
+        let requested = complexity.max(1);
         let n = NonZeroU32::new(u32::try_from(requested).unwrap_or(u32::MAX))
             .unwrap_or(NonZeroU32::MIN);
         match bucket.limiter.check_key_n(&key, n) {

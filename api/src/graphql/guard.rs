@@ -34,6 +34,9 @@ pub struct OperationInfo {
     pub mutation: bool,
     /// Its name, from `operationName` or the document's one named operation.
     pub name: Option<String>,
+    /// Whether it reads the schema only (`__schema`, `__type`, `__typename`): the standard
+    /// introspection queries of GraphQL tools nest deeper than any data query needs.
+    pub introspection: bool,
 }
 
 /// Request data: where the guard writes the [`OperationInfo`]; `read_only` refuses mutations.
@@ -74,7 +77,8 @@ pub fn request_error(
     error
 }
 
-fn limit_exceeded(limit: &str, max: usize, message: String) -> ServerError {
+/// A `LIMIT_EXCEEDED` error naming the limit and its maximum.
+pub fn limit_exceeded(limit: &str, max: usize, message: String) -> ServerError {
     request_error(
         "LIMIT_EXCEEDED",
         message,
@@ -154,15 +158,31 @@ pub struct Scan {
     pub tokens: usize,
     /// `@` punctuators: directives.
     pub directives: usize,
+    /// Deepest nesting of brackets (`{`, `(`, `[`).
+    pub nesting: usize,
 }
+
+/// Deepest bracket nesting accepted before parsing: below the parser's own recursion bound,
+/// so that every document too deep for it is refused here, with its limit named.
+pub const MAX_NESTING: usize = 48;
 
 /// Scans `doc` as GraphQL's lexer would, stopping once `max_tokens` is passed.
 pub fn scan(doc: &str, max_tokens: usize) -> Scan {
     let b = doc.as_bytes();
     let mut scan = Scan::default();
     let mut i = 0;
+    let mut open = 0usize;
     while i < b.len() && scan.tokens <= max_tokens {
         match b[i] {
+            b'{' | b'(' | b'[' => {
+                open += 1;
+                scan.nesting = scan.nesting.max(open);
+                i += 1;
+            }
+            b'}' | b')' | b']' => {
+                open = open.saturating_sub(1);
+                i += 1;
+            }
             b' ' | b'\t' | b'\n' | b'\r' | b',' => {
                 i += 1;
                 continue;
@@ -234,6 +254,45 @@ fn aliases_in(set: &SelectionSet) -> usize {
         .sum()
 }
 
+/// Deepest selection accepted once parsed, fragments followed (their chains nest without
+/// brackets): validation and execution recurse this deep at most. Finer limits (`--max-depth`)
+/// apply after validation.
+pub const MAX_SELECTION_NESTING: usize = 32;
+
+/// How deep `set` nests, fragments followed, counting no further than `cap` (so that neither
+/// a fragment chain nor a cycle makes this walk itself deep).
+fn nesting_of(doc: &ExecutableDocument, set: &SelectionSet, depth: usize, cap: usize) -> usize {
+    if depth > cap {
+        return depth;
+    }
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) if f.node.selection_set.node.items.is_empty() => depth,
+            Selection::Field(f) => nesting_of(doc, &f.node.selection_set.node, depth + 1, cap),
+            Selection::InlineFragment(f) => {
+                nesting_of(doc, &f.node.selection_set.node, depth + 1, cap)
+            }
+            Selection::FragmentSpread(s) => doc
+                .fragments
+                .get(&s.node.fragment_name.node)
+                .map_or(depth, |f| {
+                    nesting_of(doc, &f.node.selection_set.node, depth + 1, cap)
+                }),
+        })
+        .max()
+        .unwrap_or(depth)
+}
+
+/// The deepest nesting of the document's operations (capped just past `cap`).
+fn nesting(doc: &ExecutableDocument, cap: usize) -> usize {
+    doc.operations
+        .iter()
+        .map(|(_, op)| nesting_of(doc, &op.node.selection_set.node, 1, cap))
+        .max()
+        .unwrap_or(0)
+}
+
 /// Aliases written in a document (each fragment counted once, as written).
 pub fn aliases(doc: &ExecutableDocument) -> usize {
     let in_operations: usize = doc
@@ -249,11 +308,27 @@ pub fn aliases(doc: &ExecutableDocument) -> usize {
     in_operations + in_fragments
 }
 
+/// Whether every root field of `set` reads the schema.
+fn reads_schema_only(set: &SelectionSet) -> bool {
+    set.items.iter().all(|item| match &item.node {
+        Selection::Field(f) => f.node.name.node.starts_with("__"),
+        Selection::InlineFragment(f) => reads_schema_only(&f.node.selection_set.node),
+        Selection::FragmentSpread(_) => false,
+    })
+}
+
 fn operation_info(doc: &ExecutableDocument, requested: Option<&str>) -> OperationInfo {
+    let introspection = match &doc.operations {
+        DocumentOperations::Single(op) => reads_schema_only(&op.node.selection_set.node),
+        DocumentOperations::Multiple(ops) => ops
+            .values()
+            .all(|op| reads_schema_only(&op.node.selection_set.node)),
+    };
     match &doc.operations {
         DocumentOperations::Single(op) => OperationInfo {
             mutation: op.node.ty == OperationType::Mutation,
             name: requested.map(str::to_owned),
+            introspection,
         },
         DocumentOperations::Multiple(ops) => {
             let chosen = match requested {
@@ -267,6 +342,7 @@ fn operation_info(doc: &ExecutableDocument, requested: Option<&str>) -> Operatio
                     |(_, op)| op.node.ty == OperationType::Mutation,
                 ),
                 name: chosen.map(|(n, _)| n.to_string()),
+                introspection,
             }
         }
     }
@@ -386,6 +462,13 @@ impl Guard {
                 ),
             ));
         }
+        if scan.nesting > MAX_NESTING {
+            return Err(limit_exceeded(
+                "depth",
+                MAX_NESTING,
+                format!("the document nests brackets deeper than {MAX_NESTING}"),
+            ));
+        }
         Ok(())
     }
 }
@@ -439,13 +522,7 @@ fn coded(mut errors: Vec<ServerError>) -> Vec<ServerError> {
     for e in &mut errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
-            let code = if e.message.contains("nested too deep") || e.message.contains("too complex")
-            {
-                "LIMIT_EXCEEDED"
-            } else {
-                "GRAPHQL_VALIDATION_FAILED"
-            };
-            ext.set("code", code);
+            ext.set("code", "GRAPHQL_VALIDATION_FAILED");
         }
     }
     errors
@@ -471,19 +548,21 @@ impl Extension for Guard {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        // Documents too deep for the parser were refused by the scan: what is left is syntax.
         let doc = next.run(ctx, query, variables).await.map_err(|mut e| {
             let ext = e.extensions.get_or_insert_with(Default::default);
             if ext.get("code").is_none() {
-                // The parser's own bound on nesting is a limit like the others.
-                if e.message.contains("recursion") {
-                    ext.set("code", "LIMIT_EXCEEDED");
-                    ext.set("limit", "depth");
-                } else {
-                    ext.set("code", "GRAPHQL_PARSE_FAILED");
-                }
+                ext.set("code", "GRAPHQL_PARSE_FAILED");
             }
             e
         })?;
+        if nesting(&doc, MAX_SELECTION_NESTING) > MAX_SELECTION_NESTING {
+            return Err(limit_exceeded(
+                "depth",
+                MAX_SELECTION_NESTING,
+                format!("the document nests selections deeper than {MAX_SELECTION_NESTING}"),
+            ));
+        }
         if let Some((argument, c)) = control_character(&doc, variables) {
             return Err(request_error(
                 "BAD_USER_INPUT",

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod loaders;
 pub mod parse_cache;
 pub mod payload;
+pub mod price;
 pub mod registry;
 pub mod resources;
 pub mod scalars;
@@ -45,6 +46,16 @@ pub type AppSchema = Schema<Query, Mutation, governance::Subscription>;
 
 /// Builds the schema with `limits`; the state comes with each request.
 pub fn build_schema(limits: &Limits) -> AppSchema {
+    // Prices are read from the schema's own SDL (the same types, without the extensions).
+    let prices = price::Prices::from_sdl(
+        &Schema::build(
+            Query::default(),
+            Mutation::default(),
+            governance::Subscription,
+        )
+        .finish()
+        .sdl(),
+    );
     let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -58,11 +69,13 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
     }
     builder
         .enable_federation()
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
+        // The guard refuses nesting past `guard::MAX_SELECTION_NESTING` (32) as a depth limit;
+        // this bound only stops fragment chains and cycles, followed while parsing.
+        .limit_recursive_depth(2 * guard::MAX_SELECTION_NESTING)
         .extension(guard::Guard::new(limits))
+        // Prices every document, parsed or taken from the cache: it wraps the cache.
+        .extension(cost::CostLimit::new(limits, prices))
         .extension(parse_cache::ParseCache::new(512))
-        .extension(cost::CostLimit::new(limits))
         .finish()
 }
 

@@ -77,9 +77,9 @@ impl Session {
         };
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let left = at.unwrap_or(u64::MAX).saturating_sub(now);
-        tokio::time::sleep(Duration::from_secs(left)).await;
+            .unwrap_or_default();
+        let left = Duration::from_secs(at.unwrap_or(u64::MAX)).saturating_sub(now);
+        tokio::time::sleep(left).await;
     }
 }
 

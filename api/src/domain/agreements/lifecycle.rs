@@ -5,7 +5,8 @@
 use chrono::NaiveDate;
 use entity::{AgreementStatus, agreement};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter,
 };
 use serde_json::json;
 
@@ -107,13 +108,15 @@ async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Reads an agreement for a change: not found unless visible; the version must match.
+/// Reads an agreement for a change, locked until the change commits (parties signing at once
+/// take turns): not found unless visible; the version must match.
 async fn current<C: ConnectionTrait>(
     txn: &C,
     ctx: &WriteContext,
     id: i64,
     version: Option<i64>,
 ) -> AppResult<Agreement> {
+    crate::domain::lock_row::<agreement::Entity, _>(txn, id).await?;
     let a = by_ids(txn, &[id])
         .await?
         .pop()
@@ -216,8 +219,8 @@ pub async fn propose(
     authz::require_edit(&ctx.actor, before.model.drafted_by_id)?;
     if before.model.status != AgreementStatus::Draft {
         return Err(AppError::IllegalTransition(format!(
-            "only a draft can be proposed; this one is {:?}",
-            before.model.status
+            "only a draft can be proposed; this one is {}",
+            before.model.status.to_value()
         )));
     }
     check_complete(&before)?;
@@ -272,9 +275,9 @@ pub async fn decide(
     let before = current(&txn, ctx, id, None).await?;
     if before.model.status != AgreementStatus::Proposed {
         return Err(AppError::IllegalTransition(format!(
-            "only a proposal can be {}; this one is {:?}",
+            "only a proposal can be {}; this one is {}",
             if approve { "signed" } else { "rejected" },
-            before.model.status
+            before.model.status.to_value()
         )));
     }
     let tally = consent::decide(&txn, ctx, Subject::Agreement, id, party, approve, reason).await?;

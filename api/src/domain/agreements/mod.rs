@@ -15,7 +15,7 @@ use entity::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::domain::consent::Subject;
 use crate::domain::resources::Period;
 use crate::error::AppResult;
@@ -93,15 +93,11 @@ impl Agreement {
     /// May the actor see it? Drafts and proposals are for the parties (and State
     /// services); signed agreements are public acts.
     pub fn visible_to(&self, actor: &Actor) -> bool {
-        matches!(
+        let public = matches!(
             self.model.status,
             AgreementStatus::Signed | AgreementStatus::Terminated
-        ) || actor.has(Role::State)
-            || actor.has(Role::Superadmin)
-            || self
-                .party_ids()
-                .iter()
-                .any(|&p| actor.acts_for(p, &[Role::Editor, Role::Admin, Role::Partner]))
+        );
+        crate::domain::authz::can_see_agreement(actor, public, &self.party_ids())
     }
 }
 

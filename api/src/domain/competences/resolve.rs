@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use entity::{
     AssignmentBasis, CompetenceRole, MembershipKind, OrganisationKind, assignment, organisation,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
+use sea_orm::{ActiveEnum, ColumnTrait, DatabaseConnection, QueryFilter};
 
 use super::catalogue::{Beneficiary, Catalogue, Level};
 use super::chains::{Chain, ChainCache};
@@ -153,7 +153,10 @@ pub async fn subject(
         }
         _ => Err(AppError::bad_input(
             "inseeCode",
-            format!("`{code}` names a {:?}, not a commune", requested.kind),
+            format!(
+                "`{code}` names a {}, not a commune",
+                requested.kind.to_value()
+            ),
         )),
     }
 }

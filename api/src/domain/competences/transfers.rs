@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use entity::{AssignmentBasis, CompetenceRole, TransferStatus, assignment, organisation, transfer};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 use serde_json::json;
 
@@ -109,7 +109,10 @@ pub async fn of_organisation(db: &DatabaseConnection, org: i64) -> AppResult<Vec
         .collect())
 }
 
+/// Transfer `id` with its consents, locked until the transaction ends: parties deciding at
+/// once take turns, each seeing the decisions committed before it.
 async fn one<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Transfer> {
+    crate::domain::lock_row::<transfer::Entity, _>(db, id).await?;
     by_ids(db, &[id])
         .await?
         .pop()
@@ -309,8 +312,8 @@ pub async fn decide(
     let current = one(&txn, id).await?.model;
     if current.status != TransferStatus::Proposed {
         return Err(AppError::Conflict(format!(
-            "the transfer is {:?}, no longer waiting for consent",
-            current.status
+            "the transfer is {}, no longer waiting for consent",
+            current.status.to_value()
         )));
     }
     let tally = consent::decide(
@@ -377,8 +380,8 @@ pub async fn withdraw(
     authz::require_edit(&ctx.actor, current.proposed_by_id)?;
     if current.status != TransferStatus::Proposed {
         return Err(AppError::Conflict(format!(
-            "the transfer is {:?}, it can no longer be withdrawn",
-            current.status
+            "the transfer is {}, it can no longer be withdrawn",
+            current.status.to_value()
         )));
     }
     set_status(

@@ -156,7 +156,7 @@ pub async fn visible_by_ids<C: ConnectionTrait>(
     rows.retain(|r| {
         owners
             .get(&r.resource_id)
-            .is_some_and(|&owner| can_see(actor, owner, r.requester_id))
+            .is_some_and(|&owner| authz::can_see_reservation(actor, owner, r.requester_id))
     });
     Ok(rows)
 }
@@ -215,15 +215,6 @@ pub async fn of_organisations<C: ConnectionTrait>(
         }
     }
     Ok(out)
-}
-
-/// May the actor see or act on a reservation as the owner's or the requester's staff?
-pub fn can_see(actor: &crate::auth::Actor, owner: i64, requester: i64) -> bool {
-    let staff = [Role::Editor, Role::Admin, Role::Partner];
-    actor.has(Role::State)
-        || actor.has(Role::Superadmin)
-        || actor.acts_for(owner, &staff)
-        || actor.acts_for(requester, &staff)
 }
 
 /// Requests a reservation for an organisation (its editors, admins, or a partner app acting
@@ -400,7 +391,7 @@ pub async fn decide(
         Decision::Cancel => owner_staff || requester_staff,
     };
     if !allowed {
-        if !can_see(&ctx.actor, owner, current.requester_id) {
+        if !authz::can_see_reservation(&ctx.actor, owner, current.requester_id) {
             return Err(AppError::NotFound(format!("reservation {id} not found")));
         }
         return Err(AppError::Forbidden(match decision {

@@ -237,7 +237,7 @@ impl Consent {
     /// only (null for others; `party` says which organisation decided).
     async fn decided_by(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         let actor = crate::graphql::context::actor(ctx)?;
-        Ok(crate::domain::consent::decider_visible_to(actor, &self.2)
+        Ok(crate::domain::authz::can_see_decider(actor, &self.2)
             .then_some(self.0.decided_by.as_deref())
             .flatten())
     }

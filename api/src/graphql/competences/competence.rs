@@ -62,7 +62,6 @@ impl Competence {
     /// (COG code): declared holders first, then EPCIs holding it by law, then the default
     /// holders (communes, départements, régions, préfectures), each by organisation.
     /// Presumptions an organisation has transferred away are left out.
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn holders(
         &self,
         ctx: &Context<'_>,

@@ -75,7 +75,6 @@ impl CompetenceQuery {
     }
 
     /// The competences of the catalogue, in nomenclature order.
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn competences(
         &self,
         ctx: &Context<'_>,

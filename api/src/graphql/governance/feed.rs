@@ -119,7 +119,6 @@ impl FeedQuery {
     /// restarts, even when transactions commit out of order. `first` defaults to 20, at most
     /// 100. Events about data the caller may not see are left out. Reference imports appear
     /// too: one event per organisation they created, changed, ended or removed.
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn changes(
         &self,
         ctx: &Context<'_>,

@@ -172,7 +172,6 @@ impl GovernanceQuery {
 
     /// The audit trail, newest first: an organisation's admins see their organisation's
     /// records, State services and superadmins see all.
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

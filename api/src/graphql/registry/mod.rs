@@ -193,7 +193,6 @@ impl RegistryQuery {
     }
 
     /// Organisations valid at `at` (default today), filtered and ordered (default by name).
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -262,7 +261,6 @@ impl RegistryQuery {
     /// Accent- and case-insensitive search among organisations that exist today: exact
     /// names first, then names starting with the text, then names containing every word;
     /// larger populations first among equal matches.
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn search(
         &self,
         ctx: &Context<'_>,

@@ -162,7 +162,6 @@ impl Organisation {
     }
 
     /// Its members on `at` (default: the date it was looked up at), by name.
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -295,7 +294,6 @@ impl Organisation {
 
     /// Reservations of the resources it owns (`OWNER`) or that it requested (`REQUESTER`),
     /// newest first, with these statuses; for its own staff and State services.
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn reservations(
         &self,
         ctx: &Context<'_>,

@@ -70,7 +70,6 @@ pub struct ResourceQuery;
 #[Object]
 impl ResourceQuery {
     /// Shared resources the caller may see, oldest first.
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     async fn resources(
         &self,
         ctx: &Context<'_>,
@@ -147,7 +146,6 @@ impl ResourceQuery {
     /// an agreement in force over the period links it as beneficiary), available, with at
     /// least `quantity` free at every instant of `[from, to)`; each with `freeCapacity`.
     // Each GraphQL argument is a parameter: the schema, not the function, sets their number.
-    #[graphql(complexity = "crate::graphql::cost::page(first) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn available_resources(
         &self,
@@ -209,7 +207,7 @@ pub async fn reservations_of(
 ) -> Result<Vec<Reservation>> {
     let actor = actor(ctx)?;
     // The organisation's staff on either side see it; others are refused outright.
-    if !crate::domain::resources::reservations::can_see(actor, org, org) {
+    if !crate::domain::authz::can_see_reservation(actor, org, org) {
         return Err(crate::error::AppError::Forbidden(
             "reservations are for the organisation's own staff and State services".into(),
         )
