@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 
 /// Tells the time. Cheap to clone; clones share their offset.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ impl Clock {
         }
     }
 
-    /// The current instant.
+    /// The current instant, to the microsecond.
     pub fn now(&self) -> DateTime<Utc> {
         let base = match &self.inner.start {
             Start::System => Utc::now(),
@@ -57,7 +57,10 @@ impl Clock {
                 *at + chrono::Duration::from_std(since.elapsed()).unwrap_or_default()
             }
         };
-        base + chrono::Duration::microseconds(self.inner.offset_micros.load(Ordering::Relaxed))
+        let now =
+            base + chrono::Duration::microseconds(self.inner.offset_micros.load(Ordering::Relaxed));
+        // Microseconds: what PostgreSQL keeps, so that both engines answer the same instants.
+        now.trunc_subsecs(6)
     }
 
     /// Today's date (UTC).

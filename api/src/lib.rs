@@ -96,6 +96,12 @@ impl AppState {
         self
     }
 
+    /// Whether `at` falls before the data: questions about such dates get empty answers, on
+    /// every path (GraphQL, exports).
+    pub fn before_data(&self, at: NaiveDate) -> bool {
+        self.coverage_start.is_some_and(|start| at < start)
+    }
+
     /// The registry reads of a request.
     pub fn registry_reads(&self) -> domain::registry::Reads {
         domain::registry::Reads::new(self.db.clone(), self.registry.clone())

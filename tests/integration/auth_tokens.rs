@@ -300,24 +300,9 @@ async fn malformed_authorization_headers_are_refused() {
 mod websocket {
     use futures_util::{SinkExt, StreamExt};
     use serde_json::{Value, json};
-    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    use tokio_tungstenite::tungstenite::Message;
 
-    use crate::common::{TestApp, token};
-
-    type Socket = tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >;
-
-    async fn connect(addr: std::net::SocketAddr) -> Socket {
-        let mut request = format!("ws://{addr}/graphql")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        tokio_tungstenite::connect_async(request).await.unwrap().0
-    }
+    use crate::common::{TestApp, WsClient as Socket, token, ws_connect as connect};
 
     /// The next message, or `None` when the server closed the connection.
     async fn next(ws: &mut Socket) -> Option<Value> {

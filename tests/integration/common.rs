@@ -446,3 +446,23 @@ pub fn error_code(response: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {response:#}"))
 }
+
+/// A WebSocket client of the server at `addr`, speaking graphql-transport-ws.
+pub type WsClient =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects to `/graphql` at `addr` with the graphql-transport-ws subprotocol.
+pub async fn ws_connect(addr: std::net::SocketAddr) -> WsClient {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/graphql")
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        header::HeaderValue::from_static("graphql-transport-ws"),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect")
+        .0
+}

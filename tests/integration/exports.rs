@@ -90,8 +90,22 @@ async fn exports_hold_what_the_api_counts() {
         .await
         .unwrap();
     let mut lines = body.split("\r\n").filter(|l| !l.is_empty());
-    assert_eq!(lines.next(), Some("member,group,kind,validFrom,validTo"));
-    assert_eq!(lines.count() as u64, expected);
+    assert_eq!(
+        lines.next(),
+        Some(
+            "member,memberInseeCode,memberSiren,group,groupInseeCode,groupSiren,kind,validFrom,validTo"
+        )
+    );
+    let lines: Vec<&str> = lines.collect();
+    assert_eq!(lines.len() as u64, expected);
+    // Both ends carry their official codes: Rennes in Rennes Métropole.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(",35238,213502388,") && l.contains(",243500139,MEMBER,")),
+        "{:?}",
+        &lines[..3]
+    );
 
     // RFC 4180: a label with commas is quoted.
     let (_, _, body) = export(&app, "/export/competences.csv").await;

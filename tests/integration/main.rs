@@ -21,6 +21,7 @@ mod exports;
 mod http;
 mod identity;
 mod live_connections;
+mod newcomer;
 mod red_team;
 mod reference_import;
 mod registry_lists;

@@ -567,24 +567,9 @@ mod websocket {
 
     use futures_util::{SinkExt, StreamExt};
     use serde_json::{Value, json};
-    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    use tokio_tungstenite::tungstenite::Message;
 
-    use crate::common::{TestApp, auth_config};
-
-    type Socket = tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >;
-
-    async fn connect(addr: std::net::SocketAddr) -> Socket {
-        let mut request = format!("ws://{addr}/graphql")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        tokio_tungstenite::connect_async(request).await.unwrap().0
-    }
+    use crate::common::{TestApp, WsClient as Socket, auth_config, ws_connect as connect};
 
     async fn send(ws: &mut Socket, message: Value) {
         ws.send(Message::Text(message.to_string().into()))

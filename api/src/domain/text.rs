@@ -27,9 +27,44 @@ pub fn fold_prefix(text: &str) -> String {
     folded
 }
 
+/// What people abbreviate in place names, and what official names spell out.
+const ABBREVIATIONS: [(&str, &str); 4] = [
+    ("st", "saint"),
+    ("ste", "sainte"),
+    ("sts", "saints"),
+    ("stes", "saintes"),
+];
+
+/// A folded search text with the usual abbreviations spelt out as official names have them
+/// ("st malo" → "saint malo").
+pub fn spell_out(folded: &str) -> String {
+    folded
+        .split(' ')
+        .map(|w| {
+            ABBREVIATIONS
+                .iter()
+                .find(|(short, _)| *short == w)
+                .map_or(w, |(_, long)| long)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::fold;
+    use super::{fold, spell_out};
+
+    #[test]
+    fn abbreviations_are_spelt_out() {
+        assert_eq!(spell_out(&fold("St-Malo")), "saint malo");
+        assert_eq!(
+            spell_out(&fold("ste Marie aux mines")),
+            "sainte marie aux mines"
+        );
+        assert_eq!(spell_out(&fold("Les Stes Maries")), "les saintes maries");
+        assert_eq!(spell_out(&fold("Saint-Étienne")), "saint etienne");
+        assert_eq!(spell_out(&fold("Stains")), "stains");
+    }
 
     #[test]
     fn folds_accents_case_and_punctuation() {

@@ -8,7 +8,10 @@ use super::loaders::Loaders;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::domain::audit::WriteContext;
+use crate::domain::codes;
 use crate::domain::registry::Reads;
+use crate::error::{AppError, AppResult};
+use crate::graphql::ids::{self, NodeType};
 
 /// Per-request facts.
 #[derive(Debug, Clone)]
@@ -74,7 +77,7 @@ pub fn registry_reads<'a>(ctx: &Context<'a>) -> Result<&'a Reads> {
 
 /// Whether `at` falls before the data: such questions get empty answers, not errors.
 pub fn before_data(ctx: &Context<'_>, at: NaiveDate) -> Result<bool> {
-    Ok(state(ctx)?.coverage_start.is_some_and(|start| at < start))
+    Ok(state(ctx)?.before_data(at))
 }
 
 /// Who the request acts as.
@@ -93,4 +96,33 @@ pub async fn organisation(
         .load(id)
         .await?
         .map(|o| super::registry::Organisation::new(o, at)))
+}
+
+/// The organisation an input names, as partners know it: by global ID, INSEE code (the
+/// organisation valid today, preferring commune, then département, then région) or SIREN.
+/// `field` names the input in errors.
+pub async fn organisation_id(ctx: &Context<'_>, field: &str, text: &str) -> AppResult<i64> {
+    if let Ok((kind, n)) = ids::decode(field, text) {
+        return match kind {
+            NodeType::Organisation => Ok(n),
+            _ => ids::decode_as(field, text, NodeType::Organisation),
+        };
+    }
+    let today = request(ctx).map_err(|_| AppError::Internal)?.today;
+    let reads = registry_reads(ctx).map_err(|_| AppError::Internal)?;
+    let unknown = || {
+        AppError::bad_input(
+            field,
+            format!("`{text}` names no organisation (a global ID, an INSEE code or a SIREN)"),
+        )
+    };
+    let found = if text.len() == 9 && text.bytes().all(|b| b.is_ascii_digit()) {
+        codes::check_siren(field, text)?;
+        reads.by_siren(text, None, today).await?
+    } else if codes::check_insee_code(field, text).is_ok() {
+        reads.by_insee_code(text, None, today).await?
+    } else {
+        None
+    };
+    found.map(|o| o.id).ok_or_else(unknown)
 }

@@ -111,6 +111,8 @@ fn encode(format: Format, columns: &[&str], rows: &[Row], header: bool) -> Bytes
 
 struct Reader {
     snapshot: Option<Snapshot>,
+    /// Nothing to export but the header.
+    empty: bool,
     dataset: Dataset,
     format: Format,
     at: NaiveDate,
@@ -127,6 +129,10 @@ impl Reader {
             let bytes = encode(self.format, columns, &[], true);
             self.snapshot = Some(snapshot);
             return Some((Ok(bytes), self));
+        }
+        if self.empty {
+            snapshot.close().await;
+            return None;
         }
         match snapshot.page(self.dataset, self.at, self.after).await {
             Ok((rows, _)) if rows.is_empty() => {
@@ -198,8 +204,11 @@ pub async fn export(
         Err(e) => return failure(&e, &id),
     };
     let cursor = snapshot.cursor.map(|p| p.cursor());
+    // Before the data begins there are no dated facts, as `organisations(at:)` answers.
+    let empty = dataset.is_dated() && state.before_data(at);
     let reader = Reader {
         snapshot: Some(snapshot),
+        empty,
         dataset,
         format,
         at,

@@ -4,7 +4,7 @@
 
 use std::convert::Infallible;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, stream};
@@ -24,6 +24,7 @@ pub(super) async fn respond(
         Ok(prepared) => prepared,
         Err(refusal) => return refusal,
     };
+    let header = HeaderValue::from_str(&id).ok();
     let results = state
         .schema
         .execute_stream(request)
@@ -48,7 +49,11 @@ pub(super) async fn respond(
             Event::default().event("complete").data("")
         }))
         .map(Ok::<_, Infallible>);
-    Sse::new(results)
+    let mut response = Sse::new(results)
         .keep_alive(KeepAlive::default())
-        .into_response()
+        .into_response();
+    if let Some(value) = header {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }

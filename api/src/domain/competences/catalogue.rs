@@ -68,6 +68,31 @@ pub struct Catalogue {
     residual: Vec<Rule>,
 }
 
+/// The words people use for competences, shipped as data (`code,words` with words separated
+/// by `;`).
+const SEARCH_WORDS: &str = include_str!("../../../data/competences/search-words.csv");
+
+/// The search words of competence `code`.
+fn search_words(code: &str) -> Vec<&'static str> {
+    SEARCH_WORDS
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(','))
+        .filter(|(c, _)| *c == code)
+        .flat_map(|(_, words)| words.split(';'))
+        .collect()
+}
+
+/// Whether every word of `query` is a word of `folded`, or begins one when it is longer than
+/// three letters.
+fn matches_words(folded: &str, query: &[String]) -> bool {
+    query.iter().all(|q| {
+        folded
+            .split(' ')
+            .any(|w| w == q || (q.len() > 3 && w.starts_with(q.as_str())))
+    })
+}
+
 fn parse_roles(text: &str) -> Vec<CompetenceRole> {
     text.split(',')
         .filter_map(|r| serde_json::from_value(serde_json::Value::String(r.to_owned())).ok())
@@ -87,7 +112,10 @@ impl Catalogue {
         let mut catalogue = Self {
             folded: competences
                 .iter()
-                .map(|c| fold(&format!("{} {}", c.code, c.label)))
+                .map(|c| {
+                    let words = search_words(&c.code).join(" ");
+                    fold(&format!("{} {} {words}", c.code, c.label))
+                })
                 .collect(),
             competences,
             index,
@@ -201,20 +229,23 @@ impl Catalogue {
         }
     }
 
-    /// Competences whose category is `category` and whose code or label contains `text`
-    /// (accent- and case-insensitive), after position `after`, at most `limit`.
+    /// Competences whose category is `category` and whose code, label or search words (the
+    /// words people use: "PLU", "ordures ménagères", "cantine"…) match `text`, accent- and
+    /// case-insensitive: every word of `text` is a word of them, or begins one when it has
+    /// more than three letters ("PLU" is not "pluviales"; "assainis" finds "assainissement").
     pub fn filter<'a>(
         &'a self,
         category: Option<&'a str>,
         text: Option<&'a str>,
     ) -> impl Iterator<Item = &'a competence::Model> + 'a {
-        let needle = text.map(fold);
+        let needle: Option<Vec<String>> =
+            text.map(|t| fold(t).split(' ').map(str::to_owned).collect());
         self.competences
             .iter()
             .zip(&self.folded)
             .filter(move |(c, f)| {
                 category.is_none_or(|cat| c.category == cat)
-                    && needle.as_deref().is_none_or(|n| f.contains(n))
+                    && needle.as_ref().is_none_or(|words| matches_words(f, words))
             })
             .map(|(c, _)| c)
     }

@@ -38,6 +38,14 @@ pub enum Dataset {
 }
 
 impl Dataset {
+    /// Whether its rows are facts valid at a date (none before the data begins).
+    pub fn is_dated(self) -> bool {
+        matches!(
+            self,
+            Self::Organisations | Self::Memberships | Self::Assignments
+        )
+    }
+
     /// The dataset a file name names (`organisations`…).
     pub fn parse(name: &str) -> Option<Self> {
         match name {
@@ -66,7 +74,17 @@ impl Dataset {
                 "validFrom",
                 "validTo",
             ],
-            Self::Memberships => &["member", "group", "kind", "validFrom", "validTo"],
+            Self::Memberships => &[
+                "member",
+                "memberInseeCode",
+                "memberSiren",
+                "group",
+                "groupInseeCode",
+                "groupSiren",
+                "kind",
+                "validFrom",
+                "validTo",
+            ],
             Self::Competences => &["code", "label", "category", "nomenclature"],
             Self::Assignments => &[
                 "id",

@@ -67,12 +67,34 @@ pub(super) async fn memberships(
         .all(txn)
         .await?;
     let last = rows.last().map_or(after, |m| m.id);
+    // Both ends by their official codes too: partners know those, not our IDs.
+    let mut ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|m| [m.member_id, m.group_id])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let codes: std::collections::HashMap<i64, (Option<String>, Option<String>)> =
+        organisation::Entity::find()
+            .filter(organisation::Column::Id.is_in(ids))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, (o.insee_code, o.siren)))
+            .collect();
+    let code = |id: i64| codes.get(&id).cloned().unwrap_or_default();
     let out = rows
         .into_iter()
         .map(|m| {
+            let (member_insee, member_siren) = code(m.member_id);
+            let (group_insee, group_siren) = code(m.group_id);
             vec![
                 Field::Ref(Ref::Organisation(m.member_id)),
+                v(member_insee),
+                v(member_siren),
                 Field::Ref(Ref::Organisation(m.group_id)),
+                v(group_insee),
+                v(group_siren),
                 v(m.kind),
                 v(m.valid_from),
                 v(m.valid_to),

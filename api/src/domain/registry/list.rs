@@ -277,7 +277,7 @@ pub(super) fn search_text(text: &str) -> AppResult<String> {
             "`text` must contain a letter or digit",
         ));
     }
-    Ok(folded)
+    Ok(crate::domain::text::spell_out(&folded))
 }
 
 /// Organisations valid at `at` whose folded name contains every word of `text`: exact

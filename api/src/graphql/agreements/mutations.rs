@@ -1,6 +1,7 @@
 //! Agreement mutations: draft, edit, propose, sign or reject, terminate. Each takes one
 //! `input` and returns a payload with `userErrors`.
 
+use crate::graphql::context::organisation_id;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
 use super::agreement::Agreement;
@@ -16,7 +17,7 @@ use crate::graphql::scalars::Date;
 /// A party and its role.
 #[derive(InputObject)]
 pub struct AgreementPartyInput {
-    /// The organisation (its global ID).
+    /// The organisation (its global ID, INSEE code or SIREN).
     pub organisation_id: ID,
     /// Its role.
     pub role: PartyRole,
@@ -44,7 +45,7 @@ pub struct AgreementDocumentInput {
 /// An agreement to draft.
 #[derive(InputObject)]
 pub struct DraftAgreementInput {
-    /// The drafting party (its global ID); the caller is one of its editors or admins.
+    /// The drafting party (its global ID, INSEE code or SIREN); the caller is one of its editors or admins.
     pub drafting_party_id: ID,
     /// Legal form.
     pub kind: AgreementKind,
@@ -121,7 +122,7 @@ pub struct ProposeAgreementInput {
 pub struct DecideAgreementInput {
     /// The agreement (its global ID).
     pub id: ID,
-    /// The party deciding (its global ID); the caller is one of its admins.
+    /// The party deciding (its global ID, INSEE code or SIREN); the caller is one of its admins.
     pub party: ID,
     /// Why (required to reject).
     pub reason: Option<String>,
@@ -149,15 +150,16 @@ pub struct AgreementPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn parties(list: Vec<AgreementPartyInput>) -> AppResult<Vec<(i64, entity::PartyRole)>> {
-    list.into_iter()
-        .map(|p| {
-            Ok((
-                ids::decode_as("input.parties", &p.organisation_id, NodeType::Organisation)?,
-                p.role.into(),
-            ))
-        })
-        .collect()
+async fn parties(
+    ctx: &Context<'_>,
+    list: Vec<AgreementPartyInput>,
+) -> AppResult<Vec<(i64, entity::PartyRole)>> {
+    let mut out = Vec::with_capacity(list.len());
+    for p in list {
+        let id = organisation_id(ctx, "input.parties", &p.organisation_id).await?;
+        out.push((id, p.role.into()));
+    }
+    Ok(out)
 }
 
 fn resources(list: Vec<ID>) -> AppResult<Vec<i64>> {
@@ -201,16 +203,13 @@ impl AgreementMutation {
         let req = request(ctx)?;
         let st = state(ctx)?;
         let outcome = async {
-            let drafted_by = ids::decode_as(
-                "input.draftingPartyId",
-                &input.drafting_party_id,
-                NodeType::Organisation,
-            )?;
+            let drafted_by =
+                organisation_id(ctx, "input.draftingPartyId", &input.drafting_party_id).await?;
             let content = AgreementContent {
                 kind: input.kind.into(),
                 title: input.title,
                 legal_basis: input.legal_basis,
-                parties: parties(input.parties)?,
+                parties: parties(ctx, input.parties).await?,
                 valid_from: input.valid_from.map(|d| d.0),
                 valid_to: input.valid_to.map(|d| d.0),
                 financial_terms: input.financial_terms,
@@ -246,7 +245,10 @@ impl AgreementMutation {
                 kind: input.kind.map(Into::into),
                 title: input.title,
                 legal_basis: maybe(input.legal_basis),
-                parties: input.parties.map(parties).transpose()?,
+                parties: match input.parties {
+                    Some(list) => Some(parties(ctx, list).await?),
+                    None => None,
+                },
                 valid_from: maybe(input.valid_from).map(|d| d.map(|d| d.0)),
                 valid_to: maybe(input.valid_to).map(|d| d.map(|d| d.0)),
                 financial_terms: maybe(input.financial_terms),
@@ -339,7 +341,7 @@ async fn decide(
     let st = state(ctx)?;
     let outcome = async {
         let id = ids::decode_as("input.id", &input.id, NodeType::Agreement)?;
-        let party = ids::decode_as("input.party", &input.party, NodeType::Organisation)?;
+        let party = organisation_id(ctx, "input.party", &input.party).await?;
         lifecycle::decide(
             &st.db,
             &st.catalogue,

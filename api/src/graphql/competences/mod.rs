@@ -6,6 +6,7 @@ mod enums;
 mod mutations;
 mod responsibility;
 
+use crate::graphql::context::organisation_id;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
@@ -25,7 +26,6 @@ use crate::domain::competences::{self, Catalogue, transfers};
 use crate::domain::pagination::{decode_cursor, encode_cursor, page_size};
 use crate::error::AppError;
 use crate::graphql::context::{before_data, request, state};
-use crate::graphql::ids::{self, NodeType};
 use crate::graphql::scalars::Date;
 
 /// Which competences a list returns.
@@ -33,7 +33,9 @@ use crate::graphql::scalars::Date;
 pub struct CompetenceFilter {
     /// Only this BANATIC heading (exact).
     pub category: Option<String>,
-    /// Only codes or labels containing this text (accent- and case-insensitive).
+    /// Only competences whose code, label or usual words ("PLU", "ordures ménagères",
+    /// "cantine"…) match this text, accent- and case-insensitive: each word of it is a word of
+    /// theirs, or begins one when longer than three letters.
     pub text: Option<String>,
 }
 
@@ -157,13 +159,14 @@ impl CompetenceQuery {
         resolve(ctx, &insee_code, None, at).await
     }
 
-    /// The competence transfers an organisation is a party to, oldest first.
+    /// The competence transfers an organisation (its global ID, INSEE code or SIREN) is a
+    /// party to, oldest first.
     async fn competence_transfers(
         &self,
         ctx: &Context<'_>,
         organisation: ID,
     ) -> Result<Vec<Transfer>> {
-        let id = ids::decode_as("organisation", &organisation, NodeType::Organisation)?;
+        let id = organisation_id(ctx, "organisation", &organisation).await?;
         let today = request(ctx)?.today;
         Ok(transfers::of_organisation(&state(ctx)?.db, id)
             .await?

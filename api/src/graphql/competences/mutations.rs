@@ -1,6 +1,7 @@
 //! Competence mutations: declared assignments and consented transfers. Each takes one `input`
 //! and returns a payload with `userErrors`.
 
+use crate::graphql::context::organisation_id;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
 use super::assignment::{Assignment, Transfer};
@@ -15,7 +16,7 @@ use crate::graphql::scalars::Date;
 /// A competence an organisation declares it exercises.
 #[derive(InputObject)]
 pub struct DeclareCompetenceInput {
-    /// The organisation (its global ID).
+    /// The organisation (its global ID, INSEE code or SIREN).
     pub organisation_id: ID,
     /// Competence code (BANATIC, e.g. `C2080`).
     pub competence: String,
@@ -75,7 +76,7 @@ pub struct AssignmentPayload {
 pub struct ProposeCompetenceTransferInput {
     /// Competence code (BANATIC).
     pub competence: String,
-    /// The organisation giving it (its global ID).
+    /// The organisation giving it (its global ID, INSEE code or SIREN).
     pub from_id: ID,
     /// The organisation receiving it: a group the giver belongs to, or one of its members.
     pub to_id: ID,
@@ -90,7 +91,7 @@ pub struct ProposeCompetenceTransferInput {
 pub struct DecideCompetenceTransferInput {
     /// The transfer (its global ID).
     pub transfer_id: ID,
-    /// The party deciding (its global ID); the caller must be one of its admins.
+    /// The party deciding (its global ID, INSEE code or SIREN); the caller must be one of its admins.
     pub party: ID,
     /// Why (for a rejection).
     pub reason: Option<String>,
@@ -130,11 +131,8 @@ impl CompetenceMutation {
         let req = request(ctx)?;
         let st = state(ctx)?;
         let outcome = async {
-            let organisation_id = ids::decode_as(
-                "input.organisationId",
-                &input.organisation_id,
-                NodeType::Organisation,
-            )?;
+            let organisation_id =
+                organisation_id(ctx, "input.organisationId", &input.organisation_id).await?;
             let new = NewAssignment {
                 organisation_id,
                 competence: input.competence,
@@ -218,8 +216,8 @@ impl CompetenceMutation {
         let outcome = async {
             let new = NewTransfer {
                 competence: input.competence,
-                from_id: ids::decode_as("input.fromId", &input.from_id, NodeType::Organisation)?,
-                to_id: ids::decode_as("input.toId", &input.to_id, NodeType::Organisation)?,
+                from_id: organisation_id(ctx, "input.fromId", &input.from_id).await?,
+                to_id: organisation_id(ctx, "input.toId", &input.to_id).await?,
                 effective_date: input.effective_date.0,
                 legal_reference: input.legal_reference,
             };
@@ -280,7 +278,7 @@ async fn decide(
     let db = &state(ctx)?.db;
     let outcome = async {
         let id = ids::decode_as("input.transferId", &input.transfer_id, NodeType::Transfer)?;
-        let party = ids::decode_as("input.party", &input.party, NodeType::Organisation)?;
+        let party = organisation_id(ctx, "input.party", &input.party).await?;
         transfers::decide(db, &req.write_context(), id, party, approve, input.reason).await
     };
     let (t, user_errors) = split(outcome.await)?;

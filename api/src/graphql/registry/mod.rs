@@ -260,7 +260,8 @@ impl RegistryQuery {
 
     /// Accent- and case-insensitive search among organisations that exist today: exact
     /// names first, then names starting with the text, then names containing every word;
-    /// larger populations first among equal matches.
+    /// larger populations first among equal matches. Usual abbreviations are spelt out
+    /// ("St-Malo", "ste", "sts").
     async fn search(
         &self,
         ctx: &Context<'_>,

@@ -1,6 +1,7 @@
 //! Registry mutations: an organisation's own profile and contact points, and partner
 //! registration. Each takes one `input` and returns a payload with `userErrors`.
 
+use crate::graphql::context::organisation_id;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 
 use super::contact_point::ContactPoint;
@@ -17,7 +18,7 @@ use crate::graphql::scalars::Date;
 /// Changes to an organisation's profile; omitted fields stay as they are, `null` clears.
 #[derive(InputObject)]
 pub struct UpdateOrganisationProfileInput {
-    /// The organisation (its global ID).
+    /// The organisation (its global ID, INSEE code or SIREN).
     pub organisation_id: ID,
     /// The `version` the change is based on.
     pub version: i64,
@@ -41,7 +42,7 @@ pub struct UpdateOrganisationProfilePayload {
 /// A contact point to add.
 #[derive(InputObject)]
 pub struct AddContactPointInput {
-    /// The organisation (its global ID).
+    /// The organisation (its global ID, INSEE code or SIREN).
     pub organisation_id: ID,
     /// What it is.
     pub kind: ContactKind,
@@ -126,7 +127,7 @@ pub struct RegisterGroupingInput {
     pub name: String,
     /// SIREN (9 digits, Luhn).
     pub siren: String,
-    /// Its members (global IDs): communes, EPCIs, syndicats, départements, régions.
+    /// Its members (global IDs, INSEE codes or SIRENs): communes, EPCIs, syndicats, départements, régions.
     pub members: Vec<ID>,
     /// First day of existence (the arrêté's date), and of the memberships.
     pub valid_from: Date,
@@ -159,11 +160,7 @@ impl RegistryMutation {
         let req = request(ctx)?;
         let db = &state(ctx)?.db;
         let outcome = async {
-            let id = ids::decode_as(
-                "input.organisationId",
-                &input.organisation_id,
-                NodeType::Organisation,
-            )?;
+            let id = organisation_id(ctx, "input.organisationId", &input.organisation_id).await?;
             let changes = ProfileChanges {
                 alternate_names: input.alternate_names,
                 description: maybe(input.description),
@@ -187,11 +184,7 @@ impl RegistryMutation {
         let req = request(ctx)?;
         let db = &state(ctx)?.db;
         let outcome = async {
-            let id = ids::decode_as(
-                "input.organisationId",
-                &input.organisation_id,
-                NodeType::Organisation,
-            )?;
+            let id = organisation_id(ctx, "input.organisationId", &input.organisation_id).await?;
             let new = NewContactPoint {
                 organisation_id: id,
                 kind: input.kind.into(),
@@ -268,14 +261,10 @@ impl RegistryMutation {
         let req = request(ctx)?;
         let st = state(ctx)?;
         let outcome = async {
-            let members = input
-                .members
-                .iter()
-                .enumerate()
-                .map(|(i, id)| {
-                    ids::decode_as(&format!("input.members[{i}]"), id, NodeType::Organisation)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut members = Vec::with_capacity(input.members.len());
+            for (i, id) in input.members.iter().enumerate() {
+                members.push(organisation_id(ctx, &format!("input.members[{i}]"), id).await?);
+            }
             let new = NewGrouping {
                 kind: input.kind.into(),
                 name: input.name,

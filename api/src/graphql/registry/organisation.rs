@@ -346,6 +346,25 @@ impl Organisation {
             .load((self.model.id, Some(at)))
             .await?
             .unwrap_or_default();
+        let found = rows.iter().find(|r| {
+            r.membership.kind != entity::MembershipKind::PartOf && wanted(&r.organisation)
+        });
+        if let Some(r) = found {
+            return Ok(Some(Organisation::new(r.organisation.clone(), at)));
+        }
+        // A commune déléguée or an arrondissement municipal lies where the commune it is part
+        // of lies.
+        let Some(whole) = rows
+            .iter()
+            .find(|r| r.membership.kind == entity::MembershipKind::PartOf)
+        else {
+            return Ok(None);
+        };
+        let rows = loaders(ctx)?
+            .memberships
+            .load((whole.organisation.id, Some(at)))
+            .await?
+            .unwrap_or_default();
         Ok(rows
             .iter()
             .find(|r| {

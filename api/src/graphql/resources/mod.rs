@@ -5,6 +5,7 @@ mod mutations;
 mod reservation;
 mod resource;
 
+use crate::graphql::context::organisation_id;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
@@ -22,14 +23,13 @@ use crate::domain::resources::list::{self, ResourceFilter as Filter};
 use crate::domain::resources::reservations::Side;
 use crate::domain::resources::{Period, to_milli};
 use crate::graphql::context::{actor, loaders, registry_reads, request, state};
-use crate::graphql::ids::{self, NodeType};
 
 /// Which resources to list.
 #[derive(InputObject, Default)]
 pub struct ResourceFilter {
     /// Only these kinds.
     pub kinds: Option<Vec<ResourceKind>>,
-    /// Only this owner's (its global ID).
+    /// Only this owner's (its global ID, INSEE code or SIREN).
     pub owner: Option<ID>,
     /// Only those that may serve this commune (INSEE code): its coverage names it, one of
     /// its groups or territories, or its owner serves its members.
@@ -108,10 +108,10 @@ impl ResourceQuery {
                 .into_iter()
                 .map(Into::into)
                 .collect(),
-            owner: f
-                .owner
-                .map(|id| ids::decode_as("filter.owner", &id, NodeType::Organisation))
-                .transpose()?,
+            owner: match &f.owner {
+                Some(id) => Some(organisation_id(ctx, "filter.owner", id).await?),
+                None => None,
+            },
             covering,
             cost_models: f
                 .cost_models
@@ -142,7 +142,8 @@ impl ResourceQuery {
         Ok(connection)
     }
 
-    /// The resources organisation `forOrganisation` may use (their coverage includes it, or
+    /// The resources organisation `forOrganisation` (its global ID, INSEE code or SIREN) may
+    /// use (their coverage includes it, or
     /// an agreement in force over the period links it as beneficiary), available, with at
     /// least `quantity` free at every instant of `[from, to)`; each with `freeCapacity`.
     // Each GraphQL argument is a parameter: the schema, not the function, sets their number.
@@ -161,11 +162,7 @@ impl ResourceQuery {
         let db = &state(ctx)?.db;
         let query = AvailabilityQuery {
             kind: kind.map(Into::into),
-            for_organisation: ids::decode_as(
-                "forOrganisation",
-                &for_organisation,
-                NodeType::Organisation,
-            )?,
+            for_organisation: organisation_id(ctx, "forOrganisation", &for_organisation).await?,
             period: Period::new(from, to, "to")?,
             quantity_milli: to_milli("quantity", quantity)?,
         };

@@ -1,6 +1,7 @@
 //! Mutations of resources and reservations. Each takes one `input` and returns a payload
 //! with `userErrors`.
 
+use crate::graphql::context::organisation_id;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -24,25 +25,28 @@ pub struct CoverageInput {
     /// Serve the owner's members (directly or through their groups).
     #[graphql(default)]
     pub owner_members: bool,
-    /// Serve every organisation within these territories (départements, EPCI…; global IDs).
+    /// Serve every organisation within these territories (départements, EPCI…; global IDs, INSEE codes or SIRENs).
     #[graphql(default)]
     pub territories: Vec<ID>,
-    /// Serve these organisations (global IDs).
+    /// Serve these organisations (global IDs, INSEE codes or SIRENs).
     #[graphql(default)]
     pub organisations: Vec<ID>,
 }
 
 impl CoverageInput {
-    fn decode(self) -> AppResult<Coverage> {
-        let decode = |field: &str, ids: Vec<ID>| {
-            ids.iter()
-                .map(|id| ids::decode_as(field, id, NodeType::Organisation))
-                .collect::<AppResult<Vec<i64>>>()
-        };
+    async fn decode(self, ctx: &Context<'_>) -> AppResult<Coverage> {
+        let mut territories = Vec::with_capacity(self.territories.len());
+        for id in &self.territories {
+            territories.push(organisation_id(ctx, "input.coverage.territories", id).await?);
+        }
+        let mut organisations = Vec::with_capacity(self.organisations.len());
+        for id in &self.organisations {
+            organisations.push(organisation_id(ctx, "input.coverage.organisations", id).await?);
+        }
         Ok(Coverage {
             owner_members: self.owner_members,
-            territories: decode("input.coverage.territories", self.territories)?,
-            organisations: decode("input.coverage.organisations", self.organisations)?,
+            territories,
+            organisations,
         })
     }
 }
@@ -66,7 +70,7 @@ fn cents(amount: Option<f64>) -> AppResult<Option<i64>> {
 /// A resource to publish.
 #[derive(InputObject)]
 pub struct PublishResourceInput {
-    /// The owner (its global ID); the caller is one of its editors or admins.
+    /// The owner (its global ID, INSEE code or SIREN); the caller is one of its editors or admins.
     pub owner_id: ID,
     /// What it is.
     pub kind: ResourceKind,
@@ -144,7 +148,7 @@ pub struct ResourcePayload {
 pub struct RequestReservationInput {
     /// The resource (its global ID).
     pub resource_id: ID,
-    /// The organisation requesting (its global ID): the caller's own.
+    /// The organisation requesting (its global ID, INSEE code or SIREN): the caller's own.
     pub requester_id: ID,
     /// Quantity in the resource's unit.
     #[graphql(default = 1.0)]
@@ -196,7 +200,7 @@ impl ResourceMutation {
         let db = &state(ctx)?.db;
         let outcome = async {
             let new = NewResource {
-                owner_id: ids::decode_as("input.ownerId", &input.owner_id, NodeType::Organisation)?,
+                owner_id: organisation_id(ctx, "input.ownerId", &input.owner_id).await?,
                 kind: input.kind.into(),
                 fields: ResourceFields {
                     name: input.name,
@@ -209,11 +213,10 @@ impl ResourceMutation {
                     conditions: input.conditions,
                     visibility: input.visibility.into(),
                     booking_policy: input.booking_policy.into(),
-                    coverage: input
-                        .coverage
-                        .map(CoverageInput::decode)
-                        .transpose()?
-                        .unwrap_or_default(),
+                    coverage: match input.coverage {
+                        Some(c) => c.decode(ctx).await?,
+                        None => Coverage::default(),
+                    },
                 },
                 idempotency_key: input.idempotency_key,
             };
@@ -253,7 +256,10 @@ impl ResourceMutation {
                 conditions: maybe(input.conditions),
                 visibility: input.visibility.map(Into::into),
                 booking_policy: input.booking_policy.map(Into::into),
-                coverage: input.coverage.map(CoverageInput::decode).transpose()?,
+                coverage: match input.coverage {
+                    Some(c) => Some(c.decode(ctx).await?),
+                    None => None,
+                },
                 status: input.status.map(Into::into),
             };
             publish::update(
@@ -290,11 +296,8 @@ impl ResourceMutation {
                     &input.resource_id,
                     NodeType::Resource,
                 )?,
-                requester_id: ids::decode_as(
-                    "input.requesterId",
-                    &input.requester_id,
-                    NodeType::Organisation,
-                )?,
+                requester_id: organisation_id(ctx, "input.requesterId", &input.requester_id)
+                    .await?,
                 quantity_milli: to_milli("input.quantity", input.quantity)?,
                 period: Period::new(input.from, input.to, "input.to")?,
                 purpose: input.purpose,
