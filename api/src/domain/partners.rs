@@ -85,10 +85,9 @@ pub async fn register(
     let hash = idempotency::input_hash(&serde_json::to_value(&new).unwrap_or_default());
 
     let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
-    if let Some(key) = idempotency_key
-        && let Some(id) = txn
-            .replay(Some(key), "registerPartnerOrganisation", &hash)
-            .await?
+    if let Some(id) = txn
+        .replay(idempotency_key, "registerPartnerOrganisation", &hash)
+        .await?
     {
         txn.commit().await?;
         return registry::by_ids(db, &[id])
@@ -146,10 +145,13 @@ pub async fn register(
     })
     .exec_with_returning(&txn)
     .await?;
-    if let Some(key) = idempotency_key {
-        txn.remember(Some(key), "registerPartnerOrganisation", &hash, created.id)
-            .await?;
-    }
+    txn.remember(
+        idempotency_key,
+        "registerPartnerOrganisation",
+        &hash,
+        created.id,
+    )
+    .await?;
     txn.record(Change {
         action: "registerPartnerOrganisation",
         entity_type: "Organisation",

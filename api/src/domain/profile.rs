@@ -213,8 +213,9 @@ pub async fn add_contact_point(
     let hash = idempotency::input_hash(&serde_json::to_value(&new).unwrap_or_default());
 
     let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
-    if let Some(key) = idempotency_key
-        && let Some(id) = txn.replay(Some(key), "addContactPoint", &hash).await?
+    if let Some(id) = txn
+        .replay(idempotency_key, "addContactPoint", &hash)
+        .await?
     {
         return contact_point::Entity::find_by_id(id)
             .one(&txn)
@@ -235,10 +236,8 @@ pub async fn add_contact_point(
     })
     .exec_with_returning(&txn)
     .await?;
-    if let Some(key) = idempotency_key {
-        txn.remember(Some(key), "addContactPoint", &hash, created.id)
-            .await?;
-    }
+    txn.remember(idempotency_key, "addContactPoint", &hash, created.id)
+        .await?;
     txn.record(Change {
         action: "addContactPoint",
         entity_type: "ContactPoint",

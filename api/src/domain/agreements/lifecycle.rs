@@ -46,8 +46,9 @@ pub async fn draft(
         "resources": c.resources, "competences": c.competences, "documents": c.documents,
     }));
     let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
-    if let Some(key) = &idempotency_key
-        && let Some(id) = txn.replay(Some(key), "draftAgreement", &hash).await?
+    if let Some(id) = txn
+        .replay(idempotency_key.as_deref(), "draftAgreement", &hash)
+        .await?
     {
         return by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal);
     }
@@ -75,10 +76,13 @@ pub async fn draft(
         Operation::Created,
     )
     .await?;
-    if let Some(key) = &idempotency_key {
-        txn.remember(Some(key), "draftAgreement", &hash, model.id)
-            .await?;
-    }
+    txn.remember(
+        idempotency_key.as_deref(),
+        "draftAgreement",
+        &hash,
+        model.id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(created)
 }

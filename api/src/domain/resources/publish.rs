@@ -289,8 +289,9 @@ pub async fn publish(
         "territories": f.coverage.territories, "organisations": f.coverage.organisations,
     }));
     let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
-    if let Some(key) = &new.idempotency_key
-        && let Some(id) = txn.replay(Some(key), "publishResource", &hash).await?
+    if let Some(id) = txn
+        .replay(new.idempotency_key.as_deref(), "publishResource", &hash)
+        .await?
     {
         return by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal);
     }
@@ -332,10 +333,13 @@ pub async fn publish(
         after: Some(snapshot(&created)),
     })
     .await?;
-    if let Some(key) = &new.idempotency_key {
-        txn.remember(Some(key), "publishResource", &hash, model.id)
-            .await?;
-    }
+    txn.remember(
+        new.idempotency_key.as_deref(),
+        "publishResource",
+        &hash,
+        model.id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(created)
 }

@@ -261,8 +261,9 @@ pub async fn request(
         "purpose": purpose,
     }));
     let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
-    if let Some(key) = &new.idempotency_key
-        && let Some(id) = txn.replay(Some(key), "requestReservation", &hash).await?
+    if let Some(id) = txn
+        .replay(new.idempotency_key.as_deref(), "requestReservation", &hash)
+        .await?
     {
         return by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal);
     }
@@ -337,10 +338,13 @@ pub async fn request(
         after: Some(snapshot(&model)),
     })
     .await?;
-    if let Some(key) = &new.idempotency_key {
-        txn.remember(Some(key), "requestReservation", &hash, model.id)
-            .await?;
-    }
+    txn.remember(
+        new.idempotency_key.as_deref(),
+        "requestReservation",
+        &hash,
+        model.id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
