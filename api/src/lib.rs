@@ -42,8 +42,6 @@ pub struct AppState {
     pub catalogue: Arc<domain::competences::Catalogue>,
     /// The registry held in memory at the database's version.
     pub registry: Arc<domain::registry::RegistryCache>,
-    /// Recently resolved communes and their groups.
-    pub chains: Arc<domain::competences::ChainCache>,
     /// Wakes change feed subscribers.
     pub feed: Arc<domain::feed_signal::FeedSignal>,
     /// Prometheus metrics.
@@ -69,7 +67,6 @@ impl AppState {
         Ok(Self {
             feed,
             catalogue: Arc::new(catalogue),
-            chains: Arc::default(),
             registry: Arc::new(domain::registry::RegistryCache::new(true)),
             db,
             schema: graphql::build_schema(&limits),

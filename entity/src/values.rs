@@ -66,6 +66,11 @@ pub enum OrganisationKind {
     /// Collectivité d'outre-mer (COG codes 975–989).
     #[sea_orm(string_value = "COLLECTIVITE_OUTRE_MER")]
     CollectiviteOutreMer,
+    /// Collectivité à statut particulier or collectivité territoriale unique that exercises
+    /// the competences of départements or régions (Collectivité de Corse, Collectivité
+    /// européenne d'Alsace, collectivités territoriales de Guyane and de Martinique).
+    #[sea_orm(string_value = "COLLECTIVITE_STATUT_PARTICULIER")]
+    CollectiviteStatutParticulier,
     /// A State service (préfecture, direction départementale…).
     #[sea_orm(string_value = "STATE_SERVICE")]
     StateService,

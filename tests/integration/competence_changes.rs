@@ -103,10 +103,11 @@ async fn a_declared_assignment_changes_the_answer_from_its_start_only() {
         who(&app, "35238", "C3035", &date(1, 1, 1), "HOLDER").await,
         vec![(METRO.into(), "DECLARED".into(), "STATUTES".into())]
     );
-    // Another role is not overridden; another commune is not covered.
+    // The declared holder takes the whole competence from the presumption (implementing and
+    // paying went with deciding); another commune is not covered.
     assert_eq!(
-        who(&app, "35238", "C3035", &date(1, 1, 1), "IMPLEMENTER").await[0].0,
-        RENNES
+        who(&app, "35238", "C3035", &date(1, 1, 1), "IMPLEMENTER").await,
+        vec![]
     );
     assert_eq!(
         who(&app, "35051", "C3035", &date(1, 1, 1), "HOLDER").await[0].1,

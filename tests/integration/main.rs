@@ -20,6 +20,7 @@ mod cost;
 mod exports;
 mod http;
 mod identity;
+mod law;
 mod live_connections;
 mod newcomer;
 mod red_team;

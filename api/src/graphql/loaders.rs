@@ -197,7 +197,7 @@ impl BatchLoad for CompetencesOf {
             let mut out = HashMap::new();
             for (at, ids) in by_date {
                 let orgs = reads.by_ids(&ids).await?;
-                let found = holdings::of_organisations(&db, &catalogue, &orgs, at).await?;
+                let found = holdings::of_organisations(&db, &reads, &catalogue, &orgs, at).await?;
                 out.extend(found.into_iter().map(|(id, v)| ((id, at), v)));
             }
             Ok(out)

@@ -3,9 +3,7 @@
 //! `api/data/competences/` and synchronised into the database at start-up.
 
 use chrono::{DateTime, Utc};
-use entity::{
-    CompetenceRole, OrganisationKind, RuleLayer, competence, legal_rule, reference_dataset,
-};
+use entity::{CompetenceRole, RuleLayer, competence, legal_rule, reference_dataset};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
 
@@ -50,17 +48,26 @@ pub struct CompetenceReference {
     pub nomenclature: String,
 }
 
-/// Articles of the CGCT that make competences mandatory, by column of `epci-mandatory.csv`.
-const EPCI_COLUMNS: [(&str, &[OrganisationKind], &str); 4] = [
-    ("CC", &[OrganisationKind::Cc], "CGCT L5214-16"),
-    ("CA", &[OrganisationKind::Ca], "CGCT L5216-5"),
-    ("CU", &[OrganisationKind::Cu], "CGCT L5215-20"),
+/// What a column of `epci-mandatory.csv` names, and the article that makes its competences
+/// mandatory (a row's `reference` replaces it).
+const EPCI_COLUMNS: [(&str, &[(&str, &str)]); 6] = [
+    ("CC", &[("CC", "CGCT L5214-16")]),
+    ("CA", &[("CA", "CGCT L5216-5")]),
+    ("CU", &[("CU", "CGCT L5215-20")]),
     (
         "METRO",
-        &[OrganisationKind::Metropole, OrganisationKind::MetropoleLyon],
-        "CGCT L5217-2",
+        &[
+            ("METROPOLE", "CGCT L5217-2"),
+            ("METROPOLE_LYON", "CGCT L3641-1"),
+        ],
     ),
+    ("EPT", &[("EPT", "CGCT L5219-5")]),
+    // The Métropole du Grand Paris has an article of its own, and only its competences.
+    ("MGP", &[(METROPOLE_DU_GRAND_PARIS, "CGCT L5219-1")]),
 ];
+
+/// The rule target naming the Métropole du Grand Paris (its SIREN in the COG).
+pub const METROPOLE_DU_GRAND_PARIS: &str = "SIREN:200054781";
 
 /// The law transfers a mandatory competence whole (principle of exclusivity): the EPCI
 /// decides, carries out and pays.
@@ -140,8 +147,19 @@ fn default_rules(
             layer: RuleLayer::LegalDefault,
             applies_to: level.to_owned(),
             roles: roles_text(&roles),
-            condition: None,
+            condition: Some(field(&rec, 4, name)?)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned),
             source: field(&rec, 3, name)?.to_owned(),
+            reserved: match field(&rec, 5, name)? {
+                "" => false,
+                "reserved" => true,
+                other => {
+                    return Err(ReferenceError::Invalid(format!(
+                        "{name}: `reserved` column holds {other}"
+                    )));
+                }
+            },
         });
     }
     Ok(())
@@ -178,20 +196,26 @@ pub fn parse(files: &Files<'_>) -> Result<CompetenceReference, ReferenceError> {
                 "epci-mandatory: unknown code {code}"
             )));
         }
-        for (col, (_, kinds, article)) in EPCI_COLUMNS.iter().enumerate() {
+        let reference = field(&rec, EPCI_COLUMNS.len() + 1, "epci-mandatory")?;
+        for (col, (_, targets)) in EPCI_COLUMNS.iter().enumerate() {
             let cell = field(&rec, col + 1, "epci-mandatory")?;
             if cell.is_empty() {
                 continue;
             }
-            for kind in *kinds {
+            for (target, article) in *targets {
                 rules.push(legal_rule::Model {
                     id: 0,
                     competence_code: code.to_owned(),
                     layer: RuleLayer::LegalBaseline,
-                    applies_to: kind_text(kind),
+                    applies_to: (*target).to_owned(),
                     roles: roles_text(&BASELINE_ROLES),
                     condition: (cell != "mandatory").then(|| cell.to_owned()),
-                    source: (*article).to_owned(),
+                    source: if reference.is_empty() {
+                        (*article).to_owned()
+                    } else {
+                        reference.to_owned()
+                    },
+                    reserved: false,
                 });
             }
         }
@@ -265,6 +289,7 @@ pub async fn sync(
             roles: Set(r.roles.clone()),
             condition: Set(r.condition.clone()),
             source: Set(r.source.clone()),
+            reserved: Set(r.reserved),
             ..Default::default()
         }))
         .exec_without_returning(&txn)
@@ -291,11 +316,14 @@ pub async fn sync(
     Ok(true)
 }
 
-/// Loads the shipped competence reference when it is missing or differs.
+/// Loads the shipped competence reference when it is missing or differs, and the
+/// collectivities the law data adds.
 pub async fn sync_shipped(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<bool, ReferenceError> {
     let reference = parse(&SHIPPED)?;
-    Ok(sync(db, &reference, now).await?)
+    let rules = sync(db, &reference, now).await?;
+    let collectivities = super::collectivities::sync_shipped(db, now).await?;
+    Ok(rules || collectivities > 0)
 }

@@ -1,6 +1,7 @@
 //! The national reference: upstream COG vintages compiled into a compact timeline that ships
 //! in the repository (`api/data/`), and loaded into the database idempotently.
 
+pub mod collectivities;
 pub mod competences;
 pub mod compile;
 pub mod events;

@@ -9,12 +9,12 @@ use entity::{
     AssignmentBasis, CompetenceRole, OrganisationKind, assignment, assignment_scope, organisation,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, QueryFilter, Statement,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DbBackend, EntityTrait, QueryFilter, Statement,
 };
 use serde_json::json;
 
-use super::catalogue::Catalogue;
+use super::catalogue::{Beneficiary, Catalogue, Level};
 use crate::domain::audit::{self, Change, Operation, WriteContext};
 use crate::domain::territory::{communes_of, groups_of};
 use crate::domain::{authz, codes, valid_at};
@@ -352,6 +352,70 @@ async fn write_scope<C: ConnectionTrait>(txn: &C, id: i64, scope: &[i64]) -> App
     Ok(())
 }
 
+/// Refuses a declaration that gives `org` a competence the law reserves to a level `org` does
+/// not exercise (collèges to the département…), unless it rests on a delegation or an
+/// agreement (CGCT L1111-8), which the law allows.
+fn check_reservation(
+    catalogue: &Catalogue,
+    org: &organisation::Model,
+    competence: &str,
+    role: CompetenceRole,
+    basis: AssignmentBasis,
+) -> AppResult<()> {
+    if matches!(
+        basis,
+        AssignmentBasis::Delegation | AssignmentBasis::Agreement
+    ) || !matches!(
+        role,
+        CompetenceRole::Holder | CompetenceRole::Implementer | CompetenceRole::Financer
+    ) {
+        return Ok(());
+    }
+    let Some(rule) = catalogue
+        .index_of(competence)
+        .and_then(|i| catalogue.reservation(i))
+    else {
+        return Ok(());
+    };
+    let Beneficiary::Level(level) = rule.beneficiary else {
+        return Ok(());
+    };
+    let own_level = match level {
+        Level::Commune => org.kind == OrganisationKind::Commune,
+        Level::Departement => org.kind == OrganisationKind::Departement,
+        Level::Region => org.kind == OrganisationKind::Region,
+        Level::State => org.kind == OrganisationKind::StateService,
+    };
+    let by_status = catalogue.statuses().iter().any(|s| {
+        s.covers_level(level)
+            && s.exercised_by.is_organisation(
+                org.kind,
+                org.insee_code.as_deref(),
+                org.siren.as_deref(),
+                &org.source,
+            )
+    });
+    if own_level || by_status {
+        return Ok(());
+    }
+    let level_name = match level {
+        Level::Commune => "the commune",
+        Level::Departement => "the département",
+        Level::Region => "the région",
+        Level::State => "the State",
+    };
+    Err(AppError::bad_input(
+        "input.basis",
+        format!(
+            "{} reserves {competence} to {level_name}: a {} cannot take it by {}; \
+             declare a DELEGATION or an AGREEMENT with {level_name} (CGCT L1111-8)",
+            rule.source,
+            org.kind.to_value(),
+            basis.to_value(),
+        ),
+    ))
+}
+
 /// Declares an assignment for an organisation (its editors and admins).
 pub async fn declare(
     db: &DatabaseConnection,
@@ -385,6 +449,7 @@ pub async fn declare(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound("organisation not found".into()))?;
+    check_reservation(catalogue, &org, &new.competence, new.role, new.basis)?;
     let scope = match &new.scope {
         None => Vec::new(),
         Some(codes_in) => {

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use entity::{CompetenceRole, OrganisationKind, RuleLayer, competence, legal_rule};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder};
 
+use super::law::{self, Scope, Status};
+use crate::domain::registry::Organisation;
 use crate::domain::text::fold;
 
 /// A level of government a default rule names.
@@ -22,7 +24,8 @@ pub enum Level {
 }
 
 impl Level {
-    fn parse(s: &str) -> Option<Self> {
+    /// The level a rule or a status names.
+    pub fn parse(s: &str) -> Option<Self> {
         match s {
             "COMMUNE" => Some(Self::Commune),
             "DEPARTEMENT" => Some(Self::Departement),
@@ -34,10 +37,13 @@ impl Level {
 }
 
 /// Who a rule gives the competence to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Beneficiary {
-    /// Every EPCI of this kind.
+    /// Every grouping of this kind (EPCI à fiscalité propre, EPT).
     EpciKind(OrganisationKind),
+    /// The one grouping with this SIREN, which the law gives competences of its own (the
+    /// Métropole du Grand Paris): the rules of its kind do not apply to it.
+    Named(String),
     /// A level of government.
     Level(Level),
 }
@@ -53,8 +59,10 @@ pub struct Rule {
     pub roles: Vec<CompetenceRole>,
     /// A condition the law attaches.
     pub condition: Option<String>,
-    /// Where it comes from.
+    /// The legal reference.
     pub source: String,
+    /// Whether the law reserves the competence to the level the rule names.
+    pub reserved: bool,
 }
 
 /// The catalogue and its rules.
@@ -66,6 +74,10 @@ pub struct Catalogue {
     baseline: Vec<Vec<Rule>>,
     defaults: Vec<Vec<Rule>>,
     residual: Vec<Rule>,
+    /// SIRENs of the groupings the law names.
+    named: Vec<String>,
+    /// The special statuses of territories.
+    statuses: Vec<Status>,
 }
 
 /// The words people use for competences, shipped as data (`code,words` with words separated
@@ -122,16 +134,25 @@ impl Catalogue {
             baseline: vec![Vec::new(); n],
             defaults: vec![Vec::new(); n],
             residual: Vec::new(),
+            named: Vec::new(),
+            statuses: law::shipped(),
         };
         for row in rules {
             let beneficiary = match row.layer {
-                RuleLayer::LegalBaseline => {
-                    match serde_json::from_value(serde_json::Value::String(row.applies_to.clone()))
-                    {
+                RuleLayer::LegalBaseline => match row.applies_to.strip_prefix("SIREN:") {
+                    Some(siren) => {
+                        if !catalogue.named.iter().any(|n| n == siren) {
+                            catalogue.named.push(siren.to_owned());
+                        }
+                        Beneficiary::Named(siren.to_owned())
+                    }
+                    None => match serde_json::from_value(serde_json::Value::String(
+                        row.applies_to.clone(),
+                    )) {
                         Ok(kind) => Beneficiary::EpciKind(kind),
                         Err(_) => continue,
-                    }
-                }
+                    },
+                },
                 RuleLayer::LegalDefault => match Level::parse(&row.applies_to) {
                     Some(level) => Beneficiary::Level(level),
                     None => continue,
@@ -143,6 +164,7 @@ impl Catalogue {
                 roles: parse_roles(&row.roles),
                 condition: row.condition,
                 source: row.source,
+                reserved: row.reserved,
             };
             if row.competence_code == "*" {
                 catalogue.residual.push(rule);
@@ -202,22 +224,37 @@ impl Catalogue {
         self.competences.is_empty()
     }
 
-    /// The baseline rules of competence `i` for EPCI kind `kind`.
-    pub fn baseline(&self, i: usize, kind: OrganisationKind) -> impl Iterator<Item = &Rule> {
+    /// The baseline rules of competence `i` for grouping `o`: those the law gives it by name,
+    /// else those of its kind.
+    pub fn baseline<'a>(&'a self, i: usize, o: &'a Organisation) -> impl Iterator<Item = &'a Rule> {
+        let named = o
+            .siren
+            .as_deref()
+            .filter(|s| self.named.iter().any(|n| n == s));
         self.baseline[i]
             .iter()
-            .filter(move |r| r.beneficiary == Beneficiary::EpciKind(kind))
+            .filter(move |r| match (&r.beneficiary, named) {
+                (Beneficiary::Named(siren), Some(mine)) => siren == mine,
+                (Beneficiary::EpciKind(kind), None) => *kind == o.kind,
+                _ => false,
+            })
     }
 
-    /// The EPCI kinds competence `i` is mandatory for.
-    pub fn baseline_kinds(&self, i: usize) -> Vec<OrganisationKind> {
-        self.baseline[i]
-            .iter()
-            .filter_map(|r| match r.beneficiary {
-                Beneficiary::EpciKind(k) => Some(k),
-                Beneficiary::Level(_) => None,
-            })
-            .collect()
+    /// The special statuses of territories.
+    pub fn statuses(&self) -> &[Status] {
+        &self.statuses
+    }
+
+    /// The statuses that give competence `code` whole to another organisation.
+    pub fn special(&self, code: &str) -> impl Iterator<Item = (usize, &Status)> {
+        self.statuses.iter().enumerate().filter(
+            move |(_, s)| matches!(&s.scope, Scope::Competences(c) if c.iter().any(|c| c == code)),
+        )
+    }
+
+    /// The rule reserving competence `i` to a level, if the law reserves it.
+    pub fn reservation(&self, i: usize) -> Option<&Rule> {
+        self.defaults[i].iter().find(|r| r.reserved)
     }
 
     /// The default rules of competence `i`: its own, else the residual rule.

@@ -1,220 +1,282 @@
-//! Competences seen from organisations: what one organisation holds at a date, and who holds
-//! a competence where.
+//! Competences seen from organisations — what one organisation exercises at a date, and who
+//! holds a competence where — answered by the one precedence over the communes concerned:
+//! an organisation exercises what the precedence gives it for some commune.
+//!
+//! Communes whose ancestors are the same and that no declaration names get the same answer
+//! (up to the commune itself, which plays the same part in each), so one commune answers for
+//! each such class: a région is some hundreds of evaluations, France some thousands.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
-use entity::{
-    AssignmentBasis, CompetenceRole, OrganisationKind, assignment, membership, organisation,
-    transfer,
-};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
-};
+use entity::{CompetenceRole, OrganisationKind};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
-use super::catalogue::{Beneficiary, Catalogue, Level, Rule};
-use super::resolve::EPCI_KINDS;
+use super::ancestry::{ancestors_of, named};
+use super::catalogue::Catalogue;
+use super::declarations::Declarations;
+use super::law::Named;
+use super::precedence::{Ancestor, Via, precedence};
 use super::{Layer, Responsibility};
-use crate::domain::registry::{self, Organisation};
-use crate::domain::valid_at;
+use crate::domain::contains;
+use crate::domain::registry::{Organisation, Reads};
 use crate::error::AppResult;
 
-/// For each of `orgs`, the competence codes it has transferred away for its whole territory,
-/// in effect at `at`: its legal presumptions for them no longer apply.
-pub async fn transferred_away<C: ConnectionTrait>(
-    db: &C,
-    orgs: &[i64],
+/// Deepest chain of memberships followed down to communes (région → département → commune;
+/// syndicat mixte → syndicat → EPCI → commune).
+const MAX_DEPTH: usize = 4;
+
+/// The communes valid at `at` under each of `orgs`: itself for a commune, the members of a
+/// grouping or a territory (through other groups), the territories of a special status for
+/// the organisation it names, the territory a State service serves.
+async fn communes_under(
+    reads: &Reads,
+    catalogue: &Catalogue,
+    orgs: &[Organisation],
     at: NaiveDate,
-) -> AppResult<HashMap<i64, HashSet<String>>> {
-    let rows: Vec<(i64, String)> = transfer::Entity::find()
-        .select_only()
-        .column(transfer::Column::FromId)
-        .column(transfer::Column::CompetenceCode)
-        .filter(transfer::Column::FromId.is_in(orgs.to_vec()))
-        .filter(transfer::Column::WholeTerritory.eq(true))
-        .filter(
-            transfer::Column::Id.in_subquery(
-                Query::select()
-                    .column(assignment::Column::TransferId)
-                    .from(assignment::Entity)
-                    .cond_where(valid_at(
-                        assignment::Column::ValidFrom,
-                        assignment::Column::ValidTo,
-                        at,
-                    ))
-                    .and_where(assignment::Column::TransferId.is_not_null())
-                    .to_owned(),
-            ),
-        )
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, HashSet<String>> = HashMap::new();
-    for (org, code) in rows {
-        out.entry(org).or_default().insert(code);
+) -> AppResult<HashMap<i64, Vec<Organisation>>> {
+    let mut roots: HashMap<i64, Vec<i64>> = HashMap::new();
+    for o in orgs {
+        let mut mine = vec![o.id];
+        if let Some(t) = o
+            .territory_id
+            .filter(|_| o.kind == OrganisationKind::StateService)
+        {
+            mine.push(t);
+        }
+        for status in catalogue.statuses().iter().filter(|s| s.applies_at(at)) {
+            let exercised = match &status.exercised_by {
+                Named::Collectivity(key) => o.source == Named::source_of(key),
+                _ => false,
+            };
+            if exercised && let Some(t) = named(reads, &status.territory, at).await? {
+                mine.push(t.id);
+            }
+        }
+        roots.insert(o.id, mine);
+    }
+    let mut below: HashMap<i64, Vec<Organisation>> = HashMap::new();
+    let mut frontier: Vec<i64> = roots.values().flatten().copied().collect();
+    for _ in 0..MAX_DEPTH {
+        frontier.retain(|id| !below.contains_key(id));
+        frontier.sort_unstable();
+        frontier.dedup();
+        if frontier.is_empty() {
+            break;
+        }
+        let members = reads.members_of(&frontier, at, &[]).await?;
+        let mut next = Vec::new();
+        for id in &frontier {
+            let rows: Vec<Organisation> = members
+                .get(id)
+                .into_iter()
+                .flatten()
+                .map(|m| m.organisation.clone())
+                .collect();
+            // A commune's parts (communes déléguées…) exercise nothing of their own.
+            next.extend(
+                rows.iter()
+                    .filter(|m| m.kind != OrganisationKind::Commune)
+                    .map(|m| m.id),
+            );
+            below.insert(*id, rows);
+        }
+        frontier = next;
+    }
+    let mut out = HashMap::new();
+    for o in orgs {
+        let mut found: BTreeMap<i64, Organisation> = BTreeMap::new();
+        if o.kind == OrganisationKind::Commune && contains(o.valid_from, o.valid_to, at) {
+            found.insert(o.id, o.clone());
+        } else {
+            let mut level: Vec<i64> = roots.get(&o.id).cloned().unwrap_or_default();
+            let mut seen: HashSet<i64> = level.iter().copied().collect();
+            for _ in 0..MAX_DEPTH {
+                let mut next = Vec::new();
+                for id in &level {
+                    for m in below.get(id).into_iter().flatten() {
+                        if !seen.insert(m.id) {
+                            continue;
+                        }
+                        if m.kind == OrganisationKind::Commune {
+                            found.insert(m.id, m.clone());
+                        } else {
+                            next.push(m.id);
+                        }
+                    }
+                }
+                level = next;
+            }
+        }
+        out.insert(o.id, found.into_values().collect());
     }
     Ok(out)
 }
 
-/// The kinds of the EPCIs each of `communes` belongs to at `at`.
-async fn epci_kinds_of<C: ConnectionTrait>(
-    db: &C,
-    communes: &[i64],
+/// One evaluation of the precedence: a commune, what stands above it, and the communes that
+/// share its answer.
+struct Class {
+    commune: Organisation,
+    ancestors: Vec<Ancestor>,
+    groups: Vec<i64>,
+    members: Vec<Organisation>,
+}
+
+/// Groups `communes` into classes that share one answer.
+async fn classes(
+    reads: &Reads,
+    catalogue: &Catalogue,
+    declarations: &Declarations,
+    communes: Vec<Organisation>,
     at: NaiveDate,
-) -> AppResult<HashMap<i64, Vec<OrganisationKind>>> {
-    if communes.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(i64, OrganisationKind)> = membership::Entity::find()
-        .select_only()
-        .column(membership::Column::MemberId)
-        .column(organisation::Column::Kind)
-        .join(JoinType::InnerJoin, membership::Relation::Group.def())
-        .filter(membership::Column::MemberId.is_in(communes.to_vec()))
-        .filter(valid_at(
-            membership::Column::ValidFrom,
-            membership::Column::ValidTo,
-            at,
-        ))
-        .filter(organisation::Column::Kind.is_in(EPCI_KINDS))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<OrganisationKind>> = HashMap::new();
-    for (member, kind) in rows {
-        out.entry(member).or_default().push(kind);
+) -> AppResult<Vec<Class>> {
+    let all = ancestors_of(reads, catalogue, &communes, at).await?;
+    let mut out: Vec<Class> = Vec::new();
+    let mut index: HashMap<Vec<(i64, u8)>, usize> = HashMap::new();
+    for (commune, ancestors) in communes.into_iter().zip(all) {
+        let groups: Vec<i64> = ancestors
+            .iter()
+            .filter(|a| a.is_group())
+            .map(|a| a.organisation.id)
+            .collect();
+        let mut key: Vec<(i64, u8)> = ancestors
+            .iter()
+            .filter(|a| a.via != Via::Itself)
+            .map(|a| {
+                let via = match a.via {
+                    Via::Status(_) if a.organisation.id == commune.id => 3,
+                    Via::Status(_) => 2,
+                    Via::StateService => 1,
+                    _ => 0,
+                };
+                (a.organisation.id, via)
+            })
+            .collect();
+        key.sort_unstable();
+        let alone = declarations.name_commune(commune.id)
+            || ancestors
+                .iter()
+                .any(|a| a.via != Via::Itself && a.organisation.id == commune.id);
+        match index.get(&key).filter(|_| !alone) {
+            Some(&i) => out[i].members.push(commune),
+            None => {
+                if !alone {
+                    index.insert(key, out.len());
+                }
+                out.push(Class {
+                    members: vec![commune.clone()],
+                    commune,
+                    ancestors,
+                    groups,
+                });
+            }
+        }
     }
     Ok(out)
 }
 
-/// The level of government an organisation is, for default rules.
-fn level_of(o: &Organisation) -> Option<Level> {
-    match o.kind {
-        OrganisationKind::Commune => Some(Level::Commune),
-        OrganisationKind::Departement => Some(Level::Departement),
-        OrganisationKind::Region => Some(Level::Region),
-        // The State answers through the préfecture of each département.
-        OrganisationKind::StateService if o.territory_id.is_some() => Some(Level::State),
-        _ => None,
+/// What the precedence gives for competence `i` to the communes of `class`: the answer of its
+/// commune, and for each other member the same answer with the member in the commune's part.
+fn answers(
+    catalogue: &Catalogue,
+    declarations: &Declarations,
+    class: &Class,
+    i: usize,
+) -> Vec<(i64, Responsibility)> {
+    let code = catalogue.at(i).code.as_str();
+    let declared: Vec<_> = declarations
+        .covering(class.commune.id, &class.groups)
+        .into_iter()
+        .filter(|a| a.competence_code == code)
+        .collect();
+    let found = precedence(catalogue, i, &class.commune, &class.ancestors, &declared);
+    let mut out = Vec::new();
+    for member in &class.members {
+        for r in &found {
+            let mut r = r.clone();
+            if r.organisation_id == class.commune.id {
+                r.organisation_id = member.id;
+                r.valid_from = member.valid_from;
+                r.valid_to = member.valid_to;
+            }
+            out.push((member.id, r));
+        }
     }
+    out
 }
 
-fn presumption(i: usize, o: &Organisation, rule: &Rule, role: CompetenceRole) -> Responsibility {
-    Responsibility {
-        organisation_id: o.id,
-        competence: i,
-        role,
-        layer: match rule.layer {
-            entity::RuleLayer::LegalBaseline => Layer::LegalBaseline,
-            entity::RuleLayer::LegalDefault => Layer::LegalDefault,
-        },
-        basis: Some(AssignmentBasis::Law),
-        valid_from: o.valid_from,
-        valid_to: o.valid_to,
-        assignment_id: None,
-        condition: rule.condition.clone(),
-        source: rule.source.clone(),
-    }
+fn key(r: &Responsibility) -> (usize, CompetenceRole, Layer, i64, Option<i64>, String) {
+    (
+        r.competence,
+        r.role,
+        r.layer,
+        r.organisation_id,
+        r.assignment_id,
+        r.source.clone(),
+    )
 }
 
-/// What each of `orgs` exercises at `at`: its declared assignments, and the legal
-/// presumptions of its kind that it has neither declared otherwise nor transferred away.
-/// Four queries whatever the number of organisations.
+/// What each of `orgs` exercises at `at`: its declared assignments, and what the precedence
+/// gives it for some commune of its territory.
 pub async fn of_organisations<C: ConnectionTrait>(
     db: &C,
+    reads: &Reads,
     catalogue: &Catalogue,
     orgs: &[Organisation],
     at: NaiveDate,
 ) -> AppResult<HashMap<i64, Vec<Responsibility>>> {
-    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
-    let declared = assignment::Entity::find()
-        .filter(assignment::Column::OrganisationId.is_in(ids.clone()))
-        .filter(valid_at(
-            assignment::Column::ValidFrom,
-            assignment::Column::ValidTo,
-            at,
-        ))
-        .order_by_asc(assignment::Column::Id)
-        .all(db)
-        .await?;
-    let away = transferred_away(db, &ids, at).await?;
-    let territories: Vec<i64> = orgs.iter().filter_map(|o| o.territory_id).collect();
-    let departements: HashSet<i64> = if territories.is_empty() {
-        HashSet::new()
-    } else {
-        registry::by_ids_in(db, &territories)
-            .await?
-            .into_iter()
-            .filter(|t| t.kind == OrganisationKind::Departement)
-            .map(|t| t.id)
-            .collect()
-    };
-    let communes: Vec<i64> = orgs
+    let declarations = Declarations::in_effect(db, at, None).await?;
+    let under = communes_under(reads, catalogue, orgs, at).await?;
+    let mut communes: BTreeMap<i64, Organisation> = BTreeMap::new();
+    for c in under.values().flatten() {
+        communes.insert(c.id, c.clone());
+    }
+    let wanted: HashSet<i64> = orgs.iter().map(|o| o.id).collect();
+    let classes = classes(
+        reads,
+        catalogue,
+        &declarations,
+        communes.into_values().collect(),
+        at,
+    )
+    .await?;
+    let mut found: HashMap<i64, Vec<Responsibility>> = HashMap::new();
+    let mut seen = HashSet::new();
+    for a in declarations
+        .all()
         .iter()
-        .filter(|o| o.kind == OrganisationKind::Commune)
-        .map(|o| o.id)
-        .collect();
-    let epcis = epci_kinds_of(db, &communes, at).await?;
-    let mut out = HashMap::new();
-    for o in orgs {
-        let my_epcis = epcis.get(&o.id).map(Vec::as_slice).unwrap_or_default();
-        let mut mine: Vec<Responsibility> = declared
-            .iter()
-            .filter(|a| a.organisation_id == o.id)
-            .filter_map(|a| {
-                catalogue
-                    .index_of(&a.competence_code)
-                    .map(|i| Responsibility::declared(i, a))
-            })
-            .collect();
-        let own: HashSet<(usize, CompetenceRole)> =
-            mine.iter().map(|r| (r.competence, r.role)).collect();
-        let level = level_of(o).filter(|l| {
-            *l != Level::State || o.territory_id.is_some_and(|t| departements.contains(&t))
-        });
-        let gone = away.get(&o.id);
+        .filter(|a| wanted.contains(&a.organisation_id))
+    {
+        if let Some(i) = catalogue.index_of(&a.competence_code) {
+            let r = Responsibility::declared(i, a);
+            if seen.insert(key(&r)) {
+                found.entry(r.organisation_id).or_default().push(r);
+            }
+        }
+    }
+    for class in &classes {
         for i in 0..catalogue.len() {
-            if gone.is_some_and(|g| g.contains(&catalogue.at(i).code)) {
-                continue;
-            }
-            let mut rules: Vec<&Rule> = Vec::new();
-            if EPCI_KINDS.contains(&o.kind) {
-                rules.extend(catalogue.baseline(i, o.kind));
-            }
-            // A commune's presumption gives way to its EPCI's legal baseline.
-            let epci_holds = catalogue
-                .baseline_kinds(i)
-                .iter()
-                .any(|k| my_epcis.contains(k));
-            if let Some(level) = level.filter(|l| *l != Level::Commune || !epci_holds) {
-                rules.extend(
-                    catalogue
-                        .defaults(i)
-                        .iter()
-                        .filter(|r| r.beneficiary == Beneficiary::Level(level)),
-                );
-            }
-            for rule in rules {
-                for &role in &rule.roles {
-                    if !own.contains(&(i, role)) {
-                        mine.push(presumption(i, o, rule, role));
-                    }
+            for (_, r) in answers(catalogue, &declarations, class, i) {
+                if r.layer != Layer::Declared
+                    && wanted.contains(&r.organisation_id)
+                    && seen.insert(key(&r))
+                {
+                    found.entry(r.organisation_id).or_default().push(r);
                 }
             }
         }
-        mine.sort_by_key(|r| (r.competence, r.role, r.layer));
-        out.insert(o.id, mine);
     }
-    Ok(out)
+    for list in found.values_mut() {
+        list.sort_by_key(|r| (r.competence, r.role, r.layer, r.assignment_id));
+    }
+    Ok(found)
 }
 
 /// Position in a holders list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct HolderCursor {
-    /// Layer rank (0 declared, 1 baseline, 2 default).
+    /// Layer rank (0 declared, 1 special status, 2 baseline, 3 default).
     pub layer: u8,
     /// Organisation id.
     pub organisation: i64,
@@ -244,11 +306,22 @@ pub struct HolderPage {
     pub total: u64,
 }
 
-/// Who holds competence `i` (role `HOLDER`) at `at`, optionally in département `departement`:
-/// declared holders, then EPCIs holding it by the baseline, then default holders, each layer
-/// by organisation id; presumptions transferred away are left out.
+fn rank(layer: Layer) -> u8 {
+    match layer {
+        Layer::Declared => 0,
+        Layer::SpecialStatus => 1,
+        Layer::LegalBaseline => 2,
+        Layer::LegalDefault => 3,
+    }
+}
+
+/// Who holds competence `i` (role `HOLDER`) at `at` for some commune — of département
+/// `departement` when given: by layer (declared, special status, baseline, default), then
+/// organisation.
+#[allow(clippy::too_many_arguments)]
 pub async fn holders<C: ConnectionTrait>(
     db: &C,
+    reads: &Reads,
     catalogue: &Catalogue,
     i: usize,
     at: NaiveDate,
@@ -257,220 +330,80 @@ pub async fn holders<C: ConnectionTrait>(
     after: Option<HolderCursor>,
 ) -> AppResult<HolderPage> {
     let code = catalogue.at(i).code.clone();
-    let dept_filter = |q: Condition| match departement {
-        Some(d) => q.add(organisation::Column::DepartementCode.eq(d)),
-        None => q,
+    let declarations = Declarations::in_effect(db, at, Some(&code)).await?;
+    let territories: Vec<Organisation> = match departement {
+        Some(d) => reads
+            .by_insee_code(d, Some(OrganisationKind::Departement), at)
+            .await?
+            .into_iter()
+            .collect(),
+        None => {
+            // Every commune lies in a département or a collectivité d'outre-mer.
+            let filter = crate::domain::registry::OrganisationFilter {
+                kinds: vec![
+                    OrganisationKind::Departement,
+                    OrganisationKind::CollectiviteOutreMer,
+                ],
+                ..Default::default()
+            };
+            let page = reads
+                .list(&filter, Default::default(), at, 500, None)
+                .await?;
+            page.rows.into_iter().map(|(_, o)| o).collect()
+        }
     };
-    let not_away = organisation::Column::Id.not_in_subquery(
-        Query::select()
-            .column((transfer::Entity, transfer::Column::FromId))
-            .from(transfer::Entity)
-            .inner_join(
-                assignment::Entity,
-                Expr::col((assignment::Entity, assignment::Column::TransferId))
-                    .equals((transfer::Entity, transfer::Column::Id)),
-            )
-            .and_where(Expr::col((transfer::Entity, transfer::Column::CompetenceCode)).eq(&code))
-            .and_where(Expr::col((transfer::Entity, transfer::Column::WholeTerritory)).eq(true))
-            .cond_where(valid_at(
-                assignment::Column::ValidFrom,
-                assignment::Column::ValidTo,
-                at,
-            ))
-            .to_owned(),
-    );
-    let org_valid = valid_at(
-        organisation::Column::ValidFrom,
-        organisation::Column::ValidTo,
+    let under = communes_under(reads, catalogue, &territories, at).await?;
+    let mut communes: BTreeMap<i64, Organisation> = BTreeMap::new();
+    for c in under.into_values().flatten() {
+        communes.insert(c.id, c);
+    }
+    let classes = classes(
+        reads,
+        catalogue,
+        &declarations,
+        communes.into_values().collect(),
         at,
-    );
-
-    // Layer 0: declared holders.
-    let declared_orgs = Query::select()
-        .column(organisation::Column::Id)
-        .from(organisation::Entity)
-        .cond_where(dept_filter(Condition::all()))
-        .to_owned();
-    let declared_base = assignment::Entity::find()
-        .filter(assignment::Column::CompetenceCode.eq(&code))
-        .filter(assignment::Column::Role.eq(CompetenceRole::Holder))
-        .filter(valid_at(
-            assignment::Column::ValidFrom,
-            assignment::Column::ValidTo,
-            at,
-        ))
-        .filter(assignment::Column::OrganisationId.in_subquery(declared_orgs));
-    // Layers 1 and 2: presumptions, by kind of organisation.
-    let baseline_kinds = catalogue.baseline_kinds(i);
-    let mut default_kinds = Vec::new();
-    let mut state = false;
-    for rule in catalogue.defaults(i) {
-        if !rule.roles.contains(&CompetenceRole::Holder) {
-            continue;
-        }
-        match rule.beneficiary {
-            Beneficiary::Level(Level::Commune) => default_kinds.push(OrganisationKind::Commune),
-            Beneficiary::Level(Level::Departement) => {
-                default_kinds.push(OrganisationKind::Departement)
+    )
+    .await?;
+    let mut holders: BTreeMap<HolderCursor, Responsibility> = BTreeMap::new();
+    for class in &classes {
+        for (_, r) in answers(catalogue, &declarations, class, i) {
+            if r.role != CompetenceRole::Holder {
+                continue;
             }
-            Beneficiary::Level(Level::Region) => default_kinds.push(OrganisationKind::Region),
-            Beneficiary::Level(Level::State) => state = true,
-            Beneficiary::EpciKind(_) => {}
+            let cursor = HolderCursor {
+                layer: rank(r.layer),
+                organisation: r.organisation_id,
+                assignment: r.assignment_id.unwrap_or(0),
+            };
+            holders.entry(cursor).or_insert(r);
         }
     }
-    // Communes whose EPCI holds it by the baseline do not hold it by default.
-    let in_baseline_epci = organisation::Column::Id.in_subquery(
-        Query::select()
-            .column((membership::Entity, membership::Column::MemberId))
-            .from(membership::Entity)
-            .inner_join(
-                organisation::Entity,
-                Expr::col((organisation::Entity, organisation::Column::Id))
-                    .equals((membership::Entity, membership::Column::GroupId)),
-            )
-            .cond_where(valid_at(
-                membership::Column::ValidFrom,
-                membership::Column::ValidTo,
-                at,
-            ))
-            .and_where(
-                Expr::col((organisation::Entity, organisation::Column::Kind))
-                    .is_in(baseline_kinds.clone()),
-            )
-            .to_owned(),
-    );
-    let presumed = |kinds: Vec<OrganisationKind>, with_state: bool| {
-        let mut who = Condition::any().add(
-            Condition::all()
-                .add(organisation::Column::Kind.is_in(kinds))
-                .add(
-                    Condition::any()
-                        .add(organisation::Column::Kind.ne(OrganisationKind::Commune))
-                        .add(in_baseline_epci.clone().not()),
-                ),
-        );
-        if with_state {
-            who = who.add(
-                Condition::all()
-                    .add(organisation::Column::Kind.eq(OrganisationKind::StateService))
-                    .add(
-                        organisation::Column::TerritoryId.in_subquery(
-                            Query::select()
-                                .column(organisation::Column::Id)
-                                .from(organisation::Entity)
-                                .and_where(
-                                    organisation::Column::Kind.eq(OrganisationKind::Departement),
-                                )
-                                .to_owned(),
-                        ),
-                    ),
-            );
-        }
-        dept_filter(
-            Condition::all()
-                .add(who)
-                .add(org_valid.clone())
-                .add(not_away.clone()),
-        )
-    };
-    let layers = [
-        None,
-        Some(presumed(baseline_kinds.clone(), false)),
-        Some(presumed(default_kinds, state)),
-    ];
-
-    let mut total = declared_base.clone().count(db).await?;
-    for cond in layers.iter().flatten() {
-        total += organisation::Entity::find()
-            .filter(cond.clone())
-            .count(db)
-            .await?;
-    }
-
-    let mut holders = Vec::new();
-    let start = after.map_or(0, |c| c.layer);
-    for (rank, cond) in layers.iter().enumerate() {
-        let rank = rank as u8;
-        if rank < start || holders.len() > first {
-            continue;
-        }
-        let want = (first + 1 - holders.len()) as u64;
-        let resume = after.filter(|c| c.layer == rank);
-        match cond {
-            None => {
-                let mut q = declared_base.clone();
-                if let Some(c) = resume {
-                    q = q.filter(
-                        Condition::any()
-                            .add(assignment::Column::OrganisationId.gt(c.organisation))
-                            .add(
-                                Condition::all()
-                                    .add(assignment::Column::OrganisationId.eq(c.organisation))
-                                    .add(assignment::Column::Id.gt(c.assignment)),
-                            ),
-                    );
-                }
-                let rows = q
-                    .order_by_asc(assignment::Column::OrganisationId)
-                    .order_by_asc(assignment::Column::Id)
-                    .limit(want)
-                    .all(db)
-                    .await?;
-                let ids: Vec<i64> = rows.iter().map(|a| a.organisation_id).collect();
-                let orgs = registry::by_ids_in(db, &ids).await?;
-                for a in rows {
-                    if let Some(o) = orgs.iter().find(|o| o.id == a.organisation_id) {
-                        holders.push(Holder {
-                            responsibility: Responsibility::declared(i, &a),
-                            organisation: o.clone(),
-                            cursor: HolderCursor {
-                                layer: rank,
-                                organisation: o.id,
-                                assignment: a.id,
-                            },
-                        });
-                    }
-                }
-            }
-            Some(cond) => {
-                let mut q = registry::organisations().filter(cond.clone());
-                if let Some(c) = resume {
-                    q = q.filter(organisation::Column::Id.gt(c.organisation));
-                }
-                let rows: Vec<Organisation> = q
-                    .order_by_asc(organisation::Column::Id)
-                    .limit(want)
-                    .into_model()
-                    .all(db)
-                    .await?;
-                for o in rows {
-                    // The rule of this layer that names this organisation's kind or level.
-                    let level = level_of(&o).map(Beneficiary::Level);
-                    let rule = if rank == 1 {
-                        catalogue.baseline(i, o.kind).next()
-                    } else {
-                        catalogue.defaults(i).iter().find(|r| {
-                            Some(r.beneficiary) == level
-                                && r.roles.contains(&CompetenceRole::Holder)
-                        })
-                    };
-                    if let Some(rule) = rule {
-                        holders.push(Holder {
-                            responsibility: presumption(i, &o, rule, CompetenceRole::Holder),
-                            cursor: HolderCursor {
-                                layer: rank,
-                                organisation: o.id,
-                                assignment: 0,
-                            },
-                            organisation: o,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    let has_next = holders.len() > first;
-    holders.truncate(first);
+    let total = holders.len() as u64;
+    let page: Vec<(HolderCursor, Responsibility)> = holders
+        .into_iter()
+        .filter(|(c, _)| after.is_none_or(|a| *c > a))
+        .take(first + 1)
+        .collect();
+    let has_next = page.len() > first;
+    let ids: Vec<i64> = page.iter().map(|(c, _)| c.organisation).collect();
+    let orgs: HashMap<i64, Organisation> = reads
+        .by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let holders = page
+        .into_iter()
+        .take(first)
+        .filter_map(|(cursor, responsibility)| {
+            Some(Holder {
+                organisation: orgs.get(&cursor.organisation)?.clone(),
+                responsibility,
+                cursor,
+            })
+        })
+        .collect();
     Ok(HolderPage {
         holders,
         has_next,

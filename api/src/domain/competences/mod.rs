@@ -1,10 +1,13 @@
 //! Competences: the catalogue and its legal layers, declared assignments, transfers, and the
 //! layered answer to "who does what here".
 
+pub mod ancestry;
 pub mod assignments;
 pub mod catalogue;
-pub mod chains;
+pub mod declarations;
 pub mod holdings;
+pub mod law;
+pub mod precedence;
 pub mod resolve;
 pub mod transfers;
 
@@ -12,7 +15,6 @@ use chrono::NaiveDate;
 use entity::{AssignmentBasis, CompetenceRole, assignment};
 
 pub use catalogue::Catalogue;
-pub use chains::ChainCache;
 pub use resolve::{Resolution, Subject, Through, resolve};
 
 /// Where a responsibility comes from, most specific first.
@@ -20,7 +22,9 @@ pub use resolve::{Resolution, Subject, Through, resolve};
 pub enum Layer {
     /// Declared by an organisation (assignment, transfer, delegation).
     Declared,
-    /// Mandatory for the commune's EPCI by law.
+    /// Given whole by a special status of the territory (Île-de-France Mobilités…).
+    SpecialStatus,
+    /// Mandatory for the commune's EPCI or EPT by law.
     LegalBaseline,
     /// Held by a level of government by default.
     LegalDefault,

@@ -122,6 +122,7 @@ async fn one<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Transfer> {
 /// Proposes a transfer (an editor or admin of either party); both parties are asked.
 pub async fn propose(
     db: &DatabaseConnection,
+    reads: &registry::Reads,
     catalogue: &Catalogue,
     ctx: &WriteContext,
     new: NewTransfer,
@@ -160,9 +161,28 @@ pub async fn propose(
         .transpose()?;
     let eff = new.effective_date;
 
+    // What the giver holds is read before the transaction: the registry reads it takes must
+    // not wait for a connection that concurrent writers hold.
+    if let Some(giver) = reads.by_ids(&[new.from_id]).await?.pop() {
+        let holds = holdings::of_organisations(db, reads, catalogue, &[giver], eff)
+            .await?
+            .remove(&new.from_id)
+            .unwrap_or_default()
+            .iter()
+            .any(|r| {
+                r.role == CompetenceRole::Holder
+                    && catalogue.at(r.competence).code == new.competence
+            });
+        if !holds {
+            return Err(AppError::bad_input(
+                "input.fromId",
+                format!("the giver does not hold {} on {eff}", new.competence),
+            ));
+        }
+    }
     let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let orgs = registry::by_ids_in(&txn, &[new.from_id, new.to_id]).await?;
-    let (Some(from), Some(_)) = (
+    let (Some(_), Some(_)) = (
         orgs.iter().find(|o| o.id == new.from_id),
         orgs.iter().find(|o| o.id == new.to_id),
     ) else {
@@ -179,20 +199,6 @@ pub async fn propose(
         return Err(AppError::bad_input(
             "input.toId",
             "a transfer goes between an organisation and a group it belongs to on the effective date",
-        ));
-    }
-    let holds = holdings::of_organisations(&txn, catalogue, std::slice::from_ref(from), eff)
-        .await?
-        .remove(&from.id)
-        .unwrap_or_default()
-        .iter()
-        .any(|r| {
-            r.role == CompetenceRole::Holder && catalogue.at(r.competence).code == new.competence
-        });
-    if !holds {
-        return Err(AppError::bad_input(
-            "input.fromId",
-            format!("the giver does not hold {} on {eff}", new.competence),
         ));
     }
     let pending = transfer::Entity::find()

@@ -8,7 +8,7 @@ mod rows;
 
 use chrono::NaiveDate;
 use entity::{OrganisationKind, organisation};
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
 
 pub use links::{Direction, members_of, memberships_of, successions_of};
 pub use list::{
@@ -82,6 +82,53 @@ pub async fn by_insee_code(
         query = query.filter(organisation::Column::Kind.eq(kind));
     }
     Ok(pick_at(query.into_model().all(db).await?, at))
+}
+
+/// The organisation the law data added under `source` (`law:KEY`), valid at `at`.
+pub async fn by_source(
+    db: &DatabaseConnection,
+    source: &str,
+    at: NaiveDate,
+) -> AppResult<Option<Organisation>> {
+    let found = organisations()
+        .filter(organisation::Column::Source.eq(source))
+        .into_model()
+        .all(db)
+        .await?;
+    Ok(pick_at(found, at).filter(|o| contains(o.valid_from, o.valid_to, at)))
+}
+
+/// The State services serving each of `territories` (départements, régions) at `at`, by id.
+pub async fn state_services_serving(
+    db: &DatabaseConnection,
+    territories: &[Organisation],
+    at: NaiveDate,
+) -> AppResult<Vec<Organisation>> {
+    let ids: Vec<i64> = territories
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.kind,
+                OrganisationKind::Departement | OrganisationKind::Region
+            )
+        })
+        .map(|t| t.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(organisations()
+        .filter(organisation::Column::Kind.eq(OrganisationKind::StateService))
+        .filter(organisation::Column::TerritoryId.is_in(ids))
+        .filter(crate::domain::valid_at(
+            organisation::Column::ValidFrom,
+            organisation::Column::ValidTo,
+            at,
+        ))
+        .order_by_asc(organisation::Column::Id)
+        .into_model()
+        .all(db)
+        .await?)
 }
 
 /// The organisation with SIREN `siren` at `at`.

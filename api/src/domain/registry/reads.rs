@@ -308,6 +308,26 @@ impl Reads {
         }
     }
 
+    /// The organisation the law data added under `source` (`law:KEY`), valid at `at`.
+    pub async fn by_source(&self, source: &str, at: NaiveDate) -> AppResult<Option<Organisation>> {
+        match self.memory().await? {
+            Some(m) => Ok(m.by_source(source, at)),
+            None => super::by_source(&self.db, source, at).await,
+        }
+    }
+
+    /// The State services serving each of `territories` (départements, régions) at `at`.
+    pub async fn state_services_serving(
+        &self,
+        territories: &[Organisation],
+        at: NaiveDate,
+    ) -> AppResult<Vec<Organisation>> {
+        match self.memory().await? {
+            Some(m) => Ok(m.state_services_serving(territories, at)),
+            None => super::state_services_serving(&self.db, territories, at).await,
+        }
+    }
+
     /// The memberships of each member (valid at `at` when given), with their group.
     pub async fn memberships_of(
         &self,

@@ -10,7 +10,7 @@ use crate::domain::codes;
 use crate::domain::competences::Catalogue;
 use crate::domain::competences::holdings::{self, HolderCursor};
 use crate::domain::pagination::{decode_cursor, encode_cursor, page_size};
-use crate::graphql::context::{before_data, request, state};
+use crate::graphql::context::{before_data, registry_reads, request, state};
 use crate::graphql::scalars::Date;
 
 /// A competence of the national nomenclature (BANATIC).
@@ -58,10 +58,11 @@ impl Competence {
         &self.catalogue.at(self.index).nomenclature
     }
 
-    /// Who holds it (role `HOLDER`) on `at` (default today), optionally in one département
-    /// (COG code): declared holders first, then EPCIs holding it by law, then the default
-    /// holders (communes, départements, régions, préfectures), each by organisation.
-    /// Presumptions an organisation has transferred away are left out.
+    /// Who holds it (role `HOLDER`) on `at` (default today) for some commune — of one
+    /// département (COG code) when given — as `responsibilities` answers for each commune:
+    /// declared holders first, then those of a special status, then groupings holding it by
+    /// law, then the levels of government by default (communes, départements, régions,
+    /// préfectures, or the collectivity a special status substitutes), each by organisation.
     async fn holders(
         &self,
         ctx: &Context<'_>,
@@ -85,6 +86,7 @@ impl Competence {
         }
         let page = holdings::holders(
             &state(ctx)?.db,
+            registry_reads(ctx)?,
             &self.catalogue,
             self.index,
             at,

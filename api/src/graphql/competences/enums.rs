@@ -40,7 +40,10 @@ pub enum AssignmentBasis {
 pub enum ResponsibilityLayer {
     /// Declared by an organisation (assignment, transfer, delegation).
     Declared,
-    /// Mandatory for the commune's EPCI by law (CGCT).
+    /// Given whole by a special status of the territory (Île-de-France Mobilités for
+    /// mobility in Île-de-France, code des transports L1241-1).
+    SpecialStatus,
+    /// Mandatory for the commune's EPCI or EPT by law (CGCT).
     LegalBaseline,
     /// Held by a level of government by default (commune, département, région, State).
     LegalDefault,

@@ -25,7 +25,7 @@ use crate::domain::codes;
 use crate::domain::competences::{self, Catalogue, transfers};
 use crate::domain::pagination::{decode_cursor, encode_cursor, page_size};
 use crate::error::AppError;
-use crate::graphql::context::{before_data, request, state};
+use crate::graphql::context::{before_data, registry_reads, request, state};
 use crate::graphql::scalars::Date;
 
 /// Which competences a list returns.
@@ -189,7 +189,7 @@ async fn resolve(
         return Ok(Vec::new());
     }
     let Some(resolution) =
-        competences::resolve(&st.db, cat, &st.chains, code, competence, at).await?
+        competences::resolve(&st.db, registry_reads(ctx)?, cat, code, competence, at).await?
     else {
         return Ok(Vec::new());
     };

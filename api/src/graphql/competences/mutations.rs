@@ -8,7 +8,7 @@ use super::assignment::{Assignment, Transfer};
 use super::enums::{AssignmentBasis, CompetenceRole};
 use crate::domain::competences::assignments::{self, AssignmentChanges, NewAssignment};
 use crate::domain::competences::transfers::{self, NewTransfer};
-use crate::graphql::context::{request, state};
+use crate::graphql::context::{registry_reads, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::payload::{UserError, maybe, split};
 use crate::graphql::scalars::Date;
@@ -213,6 +213,7 @@ impl CompetenceMutation {
     ) -> Result<TransferPayload> {
         let req = request(ctx)?;
         let st = state(ctx)?;
+        let reads = registry_reads(ctx)?;
         let outcome = async {
             let new = NewTransfer {
                 competence: input.competence,
@@ -221,7 +222,15 @@ impl CompetenceMutation {
                 effective_date: input.effective_date.0,
                 legal_reference: input.legal_reference,
             };
-            transfers::propose(&st.db, &st.catalogue, &req.write_context(), new, req.today).await
+            transfers::propose(
+                &st.db,
+                reads,
+                &st.catalogue,
+                &req.write_context(),
+                new,
+                req.today,
+            )
+            .await
         };
         let (t, user_errors) = split(outcome.await)?;
         Ok(TransferPayload {

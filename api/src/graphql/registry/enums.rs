@@ -36,6 +36,9 @@ pub enum OrganisationKind {
     Region,
     /// Collectivité d'outre-mer (Saint-Pierre-et-Miquelon, Saint-Barthélemy, Saint-Martin…).
     CollectiviteOutreMer,
+    /// Collectivité à statut particulier or collectivité territoriale unique exercising the
+    /// competences of départements or régions (Corse, Alsace, Guyane, Martinique).
+    CollectiviteStatutParticulier,
     /// A State service (préfecture…).
     StateService,
     /// Another public body.

@@ -276,10 +276,6 @@ impl RegistryMutation {
             groupings::register(&st.db, &req.write_context(), new).await
         };
         let (org, user_errors) = split(outcome.await)?;
-        if org.is_some() {
-            // Communes' groups changed: resolutions must see the new grouping at once.
-            st.chains.clear();
-        }
         Ok(RegisterGroupingPayload {
             organisation: org.map(|o| Organisation::new(o, req.today)),
             user_errors,

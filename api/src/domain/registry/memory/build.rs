@@ -160,6 +160,9 @@ fn index(
         by_siren: positions_by(&orgs, |o| o.siren.clone()),
         by_departement: positions_by(&orgs, |o| o.departement_code.clone()),
         by_region: positions_by(&orgs, |o| o.region_code.clone()),
+        by_law_source: positions_by(&orgs, |o| {
+            o.source.starts_with("law:").then(|| o.source.clone())
+        }),
         orders: Orders::new(&orgs),
         orgs,
         links,

@@ -88,6 +88,8 @@ pub struct MemoryRegistry {
     by_siren: HashMap<String, Vec<u32>>,
     by_departement: HashMap<String, Vec<u32>>,
     by_region: HashMap<String, Vec<u32>>,
+    /// Organisations by provenance source, for those the law data adds (`law:KEY`).
+    by_law_source: HashMap<String, Vec<u32>>,
     /// Positions in every list order.
     orders: lists::Orders,
 }
@@ -165,6 +167,46 @@ impl MemoryRegistry {
     ) -> AppResult<Option<Organisation>> {
         codes::check_siren("siren", siren)?;
         Ok(self.by_code(&self.by_siren, siren, kind, at))
+    }
+
+    /// The organisation the law data added under `source` (`law:KEY`), valid at `at` (as
+    /// [`super::by_source`]).
+    pub fn by_source(&self, source: &str, at: NaiveDate) -> Option<Organisation> {
+        let candidates = self
+            .by_law_source
+            .get(source)
+            .map(|ps| ps.iter().map(|&p| self.org(p).clone()).collect())
+            .unwrap_or_default();
+        pick_at(candidates, at).filter(|o: &Organisation| contains(o.valid_from, o.valid_to, at))
+    }
+
+    /// The State services serving each of `territories` (départements, régions) at `at` (as
+    /// [`super::state_services_serving`]).
+    pub fn state_services_serving(
+        &self,
+        territories: &[Organisation],
+        at: NaiveDate,
+    ) -> Vec<Organisation> {
+        let mut out = Vec::new();
+        for t in territories {
+            let index = match t.kind {
+                OrganisationKind::Departement => &self.by_departement,
+                OrganisationKind::Region => &self.by_region,
+                _ => continue,
+            };
+            let Some(code) = &t.insee_code else { continue };
+            for &p in index.get(code).into_iter().flatten() {
+                let o = self.org(p);
+                if o.kind == OrganisationKind::StateService
+                    && o.territory_id == Some(t.id)
+                    && contains(o.valid_from, o.valid_to, at)
+                {
+                    out.push(o.clone());
+                }
+            }
+        }
+        out.sort_by_key(|o| o.id);
+        out
     }
 
     /// The memberships of each member (valid at `at` when given), with their group (as
