@@ -922,3 +922,138 @@ async fn declarations_are_checked_against_the_law() {
         "{own}"
     );
 }
+
+/// The three ways of asking "who does what" give one answer, over every commune of
+/// départements of every kind (ordinary, Métropole de Lyon, Grand Paris, Alsace, Corse,
+/// Paris, Mayotte): every responsibility `territoryProfile` gives a commune is among its
+/// organisation's `competences`, every holder it gives is among the département's `holders`,
+/// and `holders` names no one `territoryProfile` does not.
+#[tokio::test]
+async fn responsibilities_holders_and_competences_agree() {
+    use std::collections::{BTreeMap, BTreeSet};
+    // Thousands of large reads in a few seconds: over an anonymous client's budget.
+    let app = TestApp::with_limits(api::config::Limits {
+        cost_budget_anonymous: u32::MAX,
+        ..Default::default()
+    })
+    .await;
+    let at = date(0, 6, 1);
+    let profile = "query($c: String!, $at: Date) { territoryProfile(inseeCode: $c, at: $at) {
+        competence { code } responsibilities { role layer source organisation { id } } } }";
+    let mut missing = Vec::new();
+    for dept in ["35", "69", "93", "67", "2A", "75", "976"] {
+        let codes: Vec<String> = every_node(
+            &app,
+            "query($d: String!, $after: String) { page: organisations(filter: { kinds: [COMMUNE], departement: $d },
+               first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { inseeCode } } }",
+            json!({ "d": dept }),
+        )
+        .await
+        .iter()
+        .map(|n| n["inseeCode"].as_str().unwrap().to_owned())
+        .collect();
+        assert!(!codes.is_empty(), "{dept}");
+        // (organisation, competence, role, layer, source) given to some commune.
+        let mut given: BTreeSet<(String, String, String, String, String)> = BTreeSet::new();
+        let mut holders: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for code in &codes {
+            let data = app.query(profile, json!({ "c": code, "at": at })).await;
+            for c in data["territoryProfile"].as_array().unwrap() {
+                let competence = c["competence"]["code"].as_str().unwrap().to_owned();
+                for r in c["responsibilities"].as_array().unwrap() {
+                    let org = r["organisation"]["id"].as_str().unwrap().to_owned();
+                    if r["role"] == "HOLDER" {
+                        holders
+                            .entry(competence.clone())
+                            .or_default()
+                            .insert(org.clone());
+                    }
+                    given.insert((
+                        org,
+                        competence.clone(),
+                        r["role"].as_str().unwrap().to_owned(),
+                        r["layer"].as_str().unwrap().to_owned(),
+                        r["source"].as_str().unwrap().to_owned(),
+                    ));
+                }
+            }
+        }
+        // Each organisation's own list holds what it was given.
+        let orgs: BTreeSet<String> = given.iter().map(|g| g.0.clone()).collect();
+        let orgs: Vec<String> = orgs.into_iter().collect();
+        let mut listed: BTreeSet<(String, String, String, String, String)> = BTreeSet::new();
+        for chunk in orgs.chunks(40) {
+            let data = app
+                .query(
+                    "query($ids: [ID!]!, $at: Date) { nodes(ids: $ids) { ... on Organisation { id
+                       competences(at: $at) { competence { code } role layer source } } } }",
+                    json!({ "ids": chunk, "at": at }),
+                )
+                .await;
+            for o in data["nodes"].as_array().unwrap() {
+                for r in o["competences"].as_array().unwrap() {
+                    listed.insert((
+                        o["id"].as_str().unwrap().to_owned(),
+                        r["competence"]["code"].as_str().unwrap().to_owned(),
+                        r["role"].as_str().unwrap().to_owned(),
+                        r["layer"].as_str().unwrap().to_owned(),
+                        r["source"].as_str().unwrap().to_owned(),
+                    ));
+                }
+            }
+        }
+        missing.extend(
+            given
+                .difference(&listed)
+                .map(|g| format!("{dept}: {g:?} not in the organisation's competences")),
+        );
+        // `holders` in the département: the same organisations.
+        for (competence, expected) in &holders {
+            let found: BTreeSet<String> = every_node(
+                &app,
+                "query($c: String!, $d: String!, $at: Date, $after: String) { competence(code: $c) {
+                   page: holders(departement: $d, at: $at, first: 100, after: $after) {
+                     pageInfo { hasNextPage endCursor } nodes { organisation { id } } } } }",
+                json!({ "c": competence, "d": dept, "at": at }),
+            )
+            .await
+            .iter()
+            .map(|n| n["organisation"]["id"].as_str().unwrap().to_owned())
+            .collect();
+            if &found != expected {
+                missing.push(format!(
+                    "{dept} {competence}: holders {found:?}, profiles {expected:?}"
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} disagreements:\n{}",
+        missing.len(),
+        missing[..missing.len().min(30)].join("\n")
+    );
+}
+
+/// Every node of a paged list (the field aliased `page`, at any depth), following cursors.
+async fn every_node(app: &TestApp, query: &str, variables: Value) -> Vec<Value> {
+    fn page(v: &Value) -> Option<&Value> {
+        if let Some(p) = v.get("page") {
+            return Some(p);
+        }
+        v.as_object()?.values().find_map(page)
+    }
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut vars = variables.clone();
+        vars["after"] = json!(after);
+        let data = app.query(query, vars).await;
+        let p = page(&data).unwrap_or_else(|| panic!("no page in {data}"));
+        out.extend(p["nodes"].as_array().unwrap().iter().cloned());
+        if p["pageInfo"]["hasNextPage"] != true {
+            return out;
+        }
+        after = p["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+}
