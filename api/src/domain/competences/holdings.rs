@@ -123,14 +123,24 @@ struct Class {
     members: Vec<Organisation>,
 }
 
-/// Groups `communes` into classes that share one answer.
+/// The communes under any of `orgs` (see [`communes_under`]), grouped into classes that
+/// share one answer.
 async fn classes(
     reads: &Reads,
     catalogue: &Catalogue,
     declarations: &Declarations,
-    communes: Vec<Organisation>,
+    orgs: &[Organisation],
     at: NaiveDate,
 ) -> AppResult<Vec<Class>> {
+    let mut unique: BTreeMap<i64, Organisation> = BTreeMap::new();
+    for c in communes_under(reads, catalogue, orgs, at)
+        .await?
+        .into_values()
+        .flatten()
+    {
+        unique.insert(c.id, c);
+    }
+    let communes: Vec<Organisation> = unique.into_values().collect();
     let all = ancestors_of(reads, catalogue, &communes, at).await?;
     let mut out: Vec<Class> = Vec::new();
     let mut index: HashMap<Vec<(i64, u8)>, usize> = HashMap::new();
@@ -227,20 +237,8 @@ pub async fn of_organisations<C: ConnectionTrait>(
     at: NaiveDate,
 ) -> AppResult<HashMap<i64, Vec<Responsibility>>> {
     let declarations = Declarations::in_effect(db, at, None).await?;
-    let under = communes_under(reads, catalogue, orgs, at).await?;
-    let mut communes: BTreeMap<i64, Organisation> = BTreeMap::new();
-    for c in under.values().flatten() {
-        communes.insert(c.id, c.clone());
-    }
     let wanted: HashSet<i64> = orgs.iter().map(|o| o.id).collect();
-    let classes = classes(
-        reads,
-        catalogue,
-        &declarations,
-        communes.into_values().collect(),
-        at,
-    )
-    .await?;
+    let classes = classes(reads, catalogue, &declarations, orgs, at).await?;
     let mut found: HashMap<i64, Vec<Responsibility>> = HashMap::new();
     let mut seen = HashSet::new();
     for a in declarations
@@ -352,19 +350,7 @@ pub async fn holders<C: ConnectionTrait>(
             page.rows.into_iter().map(|(_, o)| o).collect()
         }
     };
-    let under = communes_under(reads, catalogue, &territories, at).await?;
-    let mut communes: BTreeMap<i64, Organisation> = BTreeMap::new();
-    for c in under.into_values().flatten() {
-        communes.insert(c.id, c);
-    }
-    let classes = classes(
-        reads,
-        catalogue,
-        &declarations,
-        communes.into_values().collect(),
-        at,
-    )
-    .await?;
+    let classes = classes(reads, catalogue, &declarations, &territories, at).await?;
     let mut holders: BTreeMap<HolderCursor, Responsibility> = BTreeMap::new();
     for class in &classes {
         for (_, r) in answers(catalogue, &declarations, class, i) {
