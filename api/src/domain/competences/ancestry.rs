@@ -18,6 +18,9 @@ use crate::error::AppResult;
 /// deep as France goes.
 const MAX_DEPTH: i32 = 6;
 
+/// Communes read at once (all of France is some 35,000).
+const CHUNK: usize = 5_000;
+
 /// The ancestors of each of `communes` at `at`, the commune itself first.
 pub async fn ancestors_of(
     reads: &Reads,
@@ -37,7 +40,11 @@ pub async fn ancestors_of(
         if frontier.is_empty() {
             break;
         }
-        let links = reads.memberships_of(&frontier, Some(at)).await?;
+        // In chunks: SQL reads bind each id (SQLite takes at most 32,766 parameters).
+        let mut links = HashMap::new();
+        for chunk in frontier.chunks(CHUNK) {
+            links.extend(reads.memberships_of(chunk, Some(at)).await?);
+        }
         for &id in &frontier {
             up.insert(id, Vec::new());
         }
