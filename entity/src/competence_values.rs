@@ -131,6 +131,33 @@ pub enum TransferStatus {
     Withdrawn,
 }
 
+/// How the parties to a transfer decide.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TransferRule {
+    /// Both parties approve (a commune and a syndicat, a group handing a competence back).
+    #[sea_orm(string_value = "UNANIMITY")]
+    Unanimity,
+    /// The member councils of an EPCI à fiscalité propre decide by the qualified majority
+    /// required to create it; silence for three months is approval (CGCT L5211-17).
+    #[sea_orm(string_value = "QUALIFIED_MAJORITY")]
+    QualifiedMajority,
+}
+
 /// A party's decision on a multi-party change.
 #[derive(
     Debug,

@@ -29,7 +29,7 @@ pub mod transfer;
 pub mod values;
 
 pub use competence_values::{
-    AssignmentBasis, CompetenceRole, ConsentDecision, RuleLayer, TransferStatus,
+    AssignmentBasis, CompetenceRole, ConsentDecision, RuleLayer, TransferRule, TransferStatus,
 };
 pub use resource_values::{
     AgreementKind, AgreementStatus, BookingPolicy, CostModel, CoverageScope, PartyRole,

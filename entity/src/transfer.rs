@@ -3,7 +3,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::TransferStatus;
+use crate::{TransferRule, TransferStatus};
 
 /// One transfer.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,7 +14,8 @@ pub struct Model {
     pub id: i64,
     /// Competence code.
     pub competence_code: String,
-    /// The organisation giving the competence.
+    /// The organisation giving the competence; under a qualified majority, the receiver itself
+    /// (the givers are its member communes, each a party).
     pub from_id: i64,
     /// The organisation receiving it.
     pub to_id: i64,
@@ -31,6 +32,11 @@ pub struct Model {
     pub legal_reference: Option<String>,
     /// Why it was rejected or withdrawn.
     pub reason: Option<String>,
+    /// How the parties decide.
+    pub rule: TransferRule,
+    /// Under a qualified majority, the last day a council may decide; silence after it is
+    /// approval.
+    pub decision_deadline: Option<Date>,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// Creation time.

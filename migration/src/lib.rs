@@ -13,6 +13,7 @@ mod m20261122_000006_resources_agreements;
 mod m20261123_000007_registry_version;
 mod m20261203_000008_one_pending_transfer;
 mod m20261203_000009_reserved_rules;
+mod m20261203_000010_transfer_majority;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_registry_version::Migration),
             Box::new(m20261203_000008_one_pending_transfer::Migration),
             Box::new(m20261203_000009_reserved_rules::Migration),
+            Box::new(m20261203_000010_transfer_majority::Migration),
         ]
     }
 }

@@ -1,5 +1,5 @@
 //! Every multi-party decision is right when all parties act at once: transfers approved by
-//! both parties together, agreements signed by every party together, the same transfer
+//! both parties together, every member council of an EPCI deciding together, agreements signed by every party together, the same transfer
 //! proposed many times together. Each outcome is checked in the database, repeatedly; the
 //! races are real on PostgreSQL (SQLite serialises writers, so there they pass trivially).
 
@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::common::{TestApp, date, token};
 
 const METRO: &str = "243500139";
+const SYNDICAT: &str = "253599997";
 
 const PROPOSE: &str =
     "mutation($i: ProposeCompetenceTransferInput!) { proposeCompetenceTransfer(input: $i) {
@@ -52,6 +53,25 @@ async fn metro_id(app: &TestApp) -> String {
         .to_owned()
 }
 
+/// A syndicat of the test fixture (made-up SIREN) grouping `communes`, by its global ID.
+async fn syndicat_of(app: &TestApp, communes: &[(String, String)]) -> String {
+    let state = token("pref@ille-et-vilaine.gouv.fr", None, &["state"]);
+    let members: Vec<&String> = communes.iter().map(|(id, _)| id).collect();
+    let (_, r) = app
+        .graphql_as(
+            Some(&state),
+            "mutation($i: RegisterGroupingInput!) { registerGrouping(input: $i) {
+               organisation { id } userErrors { message } } }",
+            json!({ "i": { "kind": "SYNDICAT", "name": "Syndicat mixte d'essai", "siren": SYNDICAT,
+                           "members": members, "validFrom": "2026-01-01", "departement": "35" } }),
+        )
+        .await;
+    r["data"]["registerGrouping"]["organisation"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r:#}"))
+        .to_owned()
+}
+
 fn internal_id(global: &str) -> i64 {
     use base64::Engine;
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -64,10 +84,10 @@ fn internal_id(global: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_transfer_approved_by_both_parties_at_once_is_completed() {
     let app = TestApp::new().await;
-    let metro = metro_id(&app).await;
-    let metro_admin = token("president@metropole.fr", Some(&metro), &["admin"]);
     let communes = member_communes(&app, 8).await;
     assert_eq!(communes.len(), 8);
+    let syndicat = syndicat_of(&app, &communes).await;
+    let syndicat_admin = token("president@syndicat.fr", Some(&syndicat), &["admin"]);
     for (commune, insee) in &communes {
         let editor = token(&format!("e@{insee}"), Some(commune), &["editor"]);
         let admin = token(&format!("maire@{insee}"), Some(commune), &["admin"]);
@@ -75,7 +95,7 @@ async fn a_transfer_approved_by_both_parties_at_once_is_completed() {
             .graphql_as(
                 Some(&editor),
                 PROPOSE,
-                json!({ "i": { "competence": "C3035", "fromId": commune, "toId": metro,
+                json!({ "i": { "competence": "C3035", "fromId": commune, "toId": syndicat,
                                "effectiveDate": date(1, 1, 1) } }),
             )
             .await;
@@ -90,9 +110,9 @@ async fn a_transfer_approved_by_both_parties_at_once_is_completed() {
                 json!({ "i": { "transferId": tid, "party": commune } }),
             ),
             app.graphql_as(
-                Some(&metro_admin),
+                Some(&syndicat_admin),
                 APPROVE,
-                json!({ "i": { "transferId": tid, "party": metro } }),
+                json!({ "i": { "transferId": tid, "party": syndicat } }),
             ),
         ])
         .await;
@@ -123,7 +143,7 @@ async fn a_transfer_approved_by_both_parties_at_once_is_completed() {
             .await
             .unwrap();
         assert_eq!(approved, 2);
-        // And "who does what" follows: the métropole holds it for that commune from then.
+        // And "who does what" follows: the syndicat holds it for that commune from then.
         let r = app
             .query(
                 "query($c: String!, $at: Date) { responsibilities(inseeCode: $c,
@@ -138,21 +158,22 @@ async fn a_transfer_approved_by_both_parties_at_once_is_completed() {
             .filter(|x| x["role"] == "HOLDER")
             .map(|x| &x["organisation"]["siren"])
             .collect();
-        assert_eq!(holders, vec![&json!(METRO)], "{insee}: {r:#}");
+        assert_eq!(holders, vec![&json!(SYNDICAT)], "{insee}: {r:#}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_same_transfer_proposed_many_times_at_once_is_pending_once() {
     let app = TestApp::new().await;
-    let metro = metro_id(&app).await;
-    for (commune, insee) in member_communes(&app, 3).await {
+    let communes = member_communes(&app, 3).await;
+    let syndicat = syndicat_of(&app, &communes).await;
+    for (commune, insee) in communes {
         let editor = token(&format!("e@{insee}"), Some(&commune), &["editor"]);
         let answers = join_all((0..8).map(|_| {
             app.graphql_as(
                 Some(&editor),
                 PROPOSE,
-                json!({ "i": { "competence": "C3035", "fromId": commune, "toId": metro,
+                json!({ "i": { "competence": "C3035", "fromId": commune, "toId": syndicat,
                                "effectiveDate": date(1, 1, 1) } }),
             )
         }))
@@ -245,5 +266,100 @@ async fn an_agreement_signed_by_every_party_at_once_is_signed() {
             .unwrap();
         assert_eq!(row.status, entity::AgreementStatus::Signed, "round {round}");
         assert!(row.signed_at.is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_member_council_deciding_at_once_completes_the_transfer_once() {
+    let app = TestApp::new().await;
+    // Two real CC of Ille-et-Vilaine: Pays de Châteaugiron (5 communes), Montfort (8).
+    for epci in ["243500659", "243500550"] {
+        let data = app
+            .query(
+                "query($s: String!) { organisation(siren: $s) { id
+                   members(kinds: [COMMUNE], first: 50) { nodes { member { id inseeCode } } } } }",
+                json!({ "s": epci }),
+            )
+            .await;
+        let epci_id = data["organisation"]["id"].as_str().unwrap().to_owned();
+        let (_, proposed) = app
+            .graphql_as(
+                Some(&token("dgs@cc.fr", Some(epci), &["editor"])),
+                PROPOSE,
+                json!({ "i": { "competence": "C3035", "toId": epci_id,
+                               "effectiveDate": date(1, 1, 1) } }),
+            )
+            .await;
+        let tid = proposed["data"]["proposeCompetenceTransfer"]["transfer"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not proposed: {proposed:#}"))
+            .to_owned();
+        let members: Vec<(String, String)> = data["organisation"]["members"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["member"]["id"].as_str().unwrap().to_owned(),
+                    m["member"]["inseeCode"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let answers = join_all(members.iter().map(|(commune, insee)| {
+            let tok = token(&format!("maire@{insee}"), Some(commune), &["admin"]);
+            let tid = tid.clone();
+            let app = &app;
+            async move {
+                app.graphql_as(
+                    Some(&tok),
+                    APPROVE,
+                    json!({ "i": { "transferId": tid, "party": commune } }),
+                )
+                .await
+            }
+        }))
+        .await;
+        // Every council either counted or was told the decision was already made.
+        let mut completed = 0;
+        for (_, a) in &answers {
+            let errors = &a["data"]["approveCompetenceTransfer"]["userErrors"];
+            if errors == &json!([]) {
+                completed += usize::from(
+                    a["data"]["approveCompetenceTransfer"]["transfer"]["status"] == "COMPLETED",
+                );
+            } else {
+                assert_eq!(errors[0]["code"], "CONFLICT", "{a:#}");
+            }
+        }
+        assert_eq!(completed, 1, "{epci}: exactly one decision completes it");
+        let row = transfer::Entity::find_by_id(internal_id(&tid))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, TransferStatus::Completed);
+        // Applied once: one assignment per moved role.
+        let applied = entity::assignment::Entity::find()
+            .filter(entity::assignment::Column::TransferId.eq(row.id))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(applied, 3, "{epci}");
+        for (_, insee) in &members {
+            let r = app
+                .query(
+                    "query($c: String!, $at: Date) { responsibilities(inseeCode: $c,
+                       competence: \"C3035\", at: $at) { role organisation { siren } } }",
+                    json!({ "c": insee, "at": date(1, 6, 1) }),
+                )
+                .await;
+            let holder = r["responsibilities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["role"] == "HOLDER")
+                .map(|x| x["organisation"]["siren"].clone());
+            assert_eq!(holder, Some(json!(epci)), "{insee}");
+        }
     }
 }

@@ -30,4 +30,5 @@ mod registry_lookup;
 mod registry_memory;
 mod resources;
 mod schema;
+mod transfers;
 mod visibility_walk;

@@ -389,14 +389,15 @@ async fn the_deciding_subject_is_shown_to_the_parties_and_the_state_only() {
     let app = TestApp::new().await;
     let rennes = id_of(&app, RENNES).await;
     let metro = id_of(&app, METRO).await;
-    let editor = token("e@rennes.fr", Some(RENNES), &["editor"]);
+    // The métropole proposes for all its member communes; Rennes' council decides first.
+    let editor = token("dgs@metropole.fr", Some(METRO), &["editor"]);
     let admin = token("maire@rennes.fr", Some(RENNES), &["admin"]);
     let (_, r) = app
         .graphql_as(
             Some(&editor),
             "mutation($i: ProposeCompetenceTransferInput!) { proposeCompetenceTransfer(input: $i) {
                transfer { id } userErrors { code message } } }",
-            json!({ "i": { "competence": "C3035", "fromId": rennes, "toId": metro,
+            json!({ "i": { "competence": "C3035", "toId": metro,
                            "effectiveDate": crate::common::date(1, 1, 1) } }),
         )
         .await;
@@ -421,8 +422,13 @@ async fn the_deciding_subject_is_shown_to_the_parties_and_the_state_only() {
                 json!({ "id": tid }),
             )
             .await
-            .1["data"]["node"]["consents"][0]
-                .clone()
+            .1["data"]["node"]["consents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["party"]["siren"] == RENNES)
+                .cloned()
+                .unwrap()
         }
     };
     let anonymous = decided_by(None).await;

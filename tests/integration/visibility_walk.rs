@@ -184,12 +184,13 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             .unwrap()
             .to_owned(),
     );
-    // A pending transfer decided by one party: who decided is for the parties.
+    // A pending transfer to the métropole from all its members, decided by one council:
+    // who decided is for the parties.
     let r = run(
-        rennes_editor,
+        metro_editor,
         "mutation($i: ProposeCompetenceTransferInput!) { proposeCompetenceTransfer(input: $i) {
            transfer { id } userErrors { message } } }",
-        json!({ "i": { "competence": "C3035", "fromId": rennes, "toId": metro,
+        json!({ "i": { "competence": "C3035", "toId": metro,
                        "effectiveDate": crate::common::date(1, 1, 1) } }),
     )
     .await;

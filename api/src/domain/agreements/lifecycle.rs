@@ -284,7 +284,9 @@ pub async fn decide(
             before.model.status.to_value()
         )));
     }
-    let tally = consent::decide(&txn, ctx, Subject::Agreement, id, party, approve, reason).await?;
+    let tally = consent::unanimity(
+        &consent::decide(&txn, ctx, Subject::Agreement, id, party, approve, reason).await?,
+    );
     let (action, changes) = match tally {
         Tally::Pending => ("signAgreement", None),
         Tally::Approved => (

@@ -4,8 +4,11 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::consent;
 
-use super::enums::{AssignmentBasis, CompetenceRole, ConsentDecision, TransferStatus};
+use super::enums::{
+    AssignmentBasis, CompetenceRole, ConsentDecision, TransferRule, TransferStatus,
+};
 use crate::domain::competences::{assignments, transfers};
+use crate::domain::consent::majority;
 use crate::graphql::context::{loaders, organisation};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
@@ -126,6 +129,74 @@ impl Transfer {
     pub fn new(inner: transfers::Transfer, at: NaiveDate) -> Self {
         Self { inner, at }
     }
+
+    /// Every organisation party to it: the giver, the receiver and every council asked.
+    fn parties(&self) -> Vec<i64> {
+        let mut parties = vec![self.inner.model.from_id, self.inner.model.to_id];
+        parties.extend(self.inner.consents.iter().map(|c| c.party_id));
+        parties.sort_unstable();
+        parties.dedup();
+        parties
+    }
+}
+
+/// Where the member councils stand on a transfer to their EPCI à fiscalité propre: two
+/// thirds of the councils holding more than half of the population, or half holding two
+/// thirds, including the most populous commune when it has more than a quarter
+/// (CGCT L5211-5 II).
+pub struct MajorityStanding(pub(crate) majority::Standing);
+
+/// Where the member councils stand on a transfer decided by qualified majority.
+#[Object]
+impl MajorityStanding {
+    /// Member councils asked.
+    async fn councils(&self) -> usize {
+        self.0.councils
+    }
+
+    /// Councils that approved.
+    async fn approved(&self) -> usize {
+        self.0.approved
+    }
+
+    /// Councils that rejected.
+    async fn rejected(&self) -> usize {
+        self.0.rejected
+    }
+
+    /// Legal population of every member commune.
+    async fn population(&self) -> i64 {
+        self.0.population
+    }
+
+    /// Legal population of the communes whose council approved.
+    async fn population_approved(&self) -> i64 {
+        self.0.population_approved
+    }
+
+    /// The most populous commune when it has more than a quarter of the population: its
+    /// council must be in the majority.
+    async fn required_council(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        match self.0.required {
+            Some(id) => organisation(ctx, id, crate::graphql::context::request(ctx)?.today).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the approvals already make the majority.
+    async fn reached(&self) -> bool {
+        self.0.reached
+    }
+
+    /// Whether the majority can still be reached, counting undecided councils as approving.
+    async fn possible(&self) -> bool {
+        self.0.possible
+    }
+
+    /// The articles the majority follows.
+    async fn legal_reference(&self) -> &'static str {
+        majority::REFERENCE
+    }
 }
 
 /// A competence moving between two organisations at an effective date, once both consent.
@@ -141,9 +212,30 @@ impl Transfer {
         &self.inner.model.competence_code
     }
 
-    /// The organisation giving the competence.
+    /// The organisation giving the competence; null when the givers are every member commune
+    /// of the receiving EPCI à fiscalité propre (`rule: QUALIFIED_MAJORITY`; see `consents`).
     async fn from(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        if self.inner.by_majority() {
+            return Ok(None);
+        }
         organisation(ctx, self.inner.model.from_id, self.at).await
+    }
+
+    /// How its parties decide.
+    async fn rule(&self) -> TransferRule {
+        self.inner.model.rule.into()
+    }
+
+    /// Under a qualified majority, the last day a member council may decide; a council
+    /// silent until then is deemed to approve (CGCT L5211-17).
+    async fn decision_deadline(&self) -> Option<Date> {
+        self.inner.model.decision_deadline.map(Date)
+    }
+
+    /// Under a qualified majority, where the member councils stand, counted on the legal
+    /// populations shipped.
+    async fn majority(&self) -> Option<MajorityStanding> {
+        self.inner.majority.map(MajorityStanding)
     }
 
     /// The organisation receiving it.
@@ -188,13 +280,7 @@ impl Transfer {
             .consents
             .iter()
             .cloned()
-            .map(|c| {
-                Consent::new(
-                    c,
-                    self.at,
-                    &[self.inner.model.from_id, self.inner.model.to_id],
-                )
-            })
+            .map(|c| Consent::new(c, self.at, &self.parties()))
             .collect()
     }
 

@@ -49,6 +49,17 @@ pub enum ResponsibilityLayer {
     LegalDefault,
 }
 
+/// How the parties to a transfer decide.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[graphql(remote = "entity::TransferRule")]
+pub enum TransferRule {
+    /// Both parties approve (a member and a syndicat; a group handing a competence back).
+    Unanimity,
+    /// The member councils of an EPCI à fiscalité propre decide by the majority required to
+    /// create it, silence for three months being approval (CGCT L5211-17, L5211-5).
+    QualifiedMajority,
+}
+
 /// Where a transfer stands.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[graphql(remote = "entity::TransferStatus")]

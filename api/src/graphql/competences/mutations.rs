@@ -76,9 +76,13 @@ pub struct AssignmentPayload {
 pub struct ProposeCompetenceTransferInput {
     /// Competence code (BANATIC).
     pub competence: String,
-    /// The organisation giving it (its global ID, INSEE code or SIREN).
-    pub from_id: ID,
-    /// The organisation receiving it: a group the giver belongs to, or one of its members.
+    /// The organisation giving it (its global ID, INSEE code or SIREN). Left out when an EPCI
+    /// à fiscalité propre proposes the transfer for all its member communes, whose councils
+    /// then decide by qualified majority (CGCT L5211-17); a single commune cannot transfer to
+    /// such an EPCI alone.
+    pub from_id: Option<ID>,
+    /// The organisation receiving it: a group the giver belongs to, or one of its members
+    /// (never one member of an EPCI à fiscalité propre alone: CGCT L5211-17-1).
     pub to_id: ID,
     /// First day the receiver holds it (today or later).
     pub effective_date: Date,
@@ -95,6 +99,13 @@ pub struct DecideCompetenceTransferInput {
     pub party: ID,
     /// Why (for a rejection).
     pub reason: Option<String>,
+}
+
+/// A transfer to settle once its deadline has passed.
+#[derive(InputObject)]
+pub struct SettleCompetenceTransferInput {
+    /// The transfer (its global ID).
+    pub transfer_id: ID,
 }
 
 /// A proposed transfer to withdraw.
@@ -205,7 +216,9 @@ impl CompetenceMutation {
     }
 
     /// Proposes to transfer a competence between an organisation and a group it belongs to
-    /// (an editor or admin of either party). Both parties must then approve.
+    /// (an editor or admin of either party), both parties then approving; or, from an EPCI
+    /// à fiscalité propre (one of its editors or admins) for all its member communes, whose
+    /// councils decide by qualified majority within three months (CGCT L5211-17).
     async fn propose_competence_transfer(
         &self,
         ctx: &Context<'_>,
@@ -217,7 +230,10 @@ impl CompetenceMutation {
         let outcome = async {
             let new = NewTransfer {
                 competence: input.competence,
-                from_id: organisation_id(ctx, "input.fromId", &input.from_id).await?,
+                from_id: match &input.from_id {
+                    Some(from) => Some(organisation_id(ctx, "input.fromId", from).await?),
+                    None => None,
+                },
                 to_id: organisation_id(ctx, "input.toId", &input.to_id).await?,
                 effective_date: input.effective_date.0,
                 legal_reference: input.legal_reference,
@@ -239,8 +255,9 @@ impl CompetenceMutation {
         })
     }
 
-    /// Approves a transfer for one party (an admin of that party). The last approval
-    /// completes it: the assignments change on its effective date, atomically.
+    /// Approves a transfer for one party (an admin of that party). The approval that makes
+    /// the decision (the last one, or the one that reaches the qualified majority) completes
+    /// it: the assignments change on its effective date, atomically.
     async fn approve_competence_transfer(
         &self,
         ctx: &Context<'_>,
@@ -256,6 +273,28 @@ impl CompetenceMutation {
         input: DecideCompetenceTransferInput,
     ) -> Result<TransferPayload> {
         decide(ctx, input, false).await
+    }
+
+    /// Settles a transfer to an EPCI à fiscalité propre once the member councils' three
+    /// months have passed: the silent ones are recorded as approving, as the law deems them
+    /// (CGCT L5211-17), and the transfer completes or ends. An editor or admin of the EPCI,
+    /// an admin of a member commune, or a State service may settle it.
+    async fn settle_competence_transfer(
+        &self,
+        ctx: &Context<'_>,
+        input: SettleCompetenceTransferInput,
+    ) -> Result<TransferPayload> {
+        let req = request(ctx)?;
+        let db = &state(ctx)?.db;
+        let outcome = async {
+            let id = ids::decode_as("input.transferId", &input.transfer_id, NodeType::Transfer)?;
+            transfers::settle(db, &req.write_context(), id).await
+        };
+        let (t, user_errors) = split(outcome.await)?;
+        Ok(TransferPayload {
+            transfer: t.map(|t| Transfer::new(t, req.today)),
+            user_errors,
+        })
     }
 
     /// Withdraws a proposed transfer (an editor or admin of the proposing party).

@@ -1,5 +1,8 @@
 //! Consent: the one mechanism for every multi-party decision (approving a transfer, signing
-//! an agreement). Each party decides once, through one of its admins.
+//! an agreement). Each party decides once, through one of its admins; unanimity or, for the
+//! member councils of an EPCI à fiscalité propre, a qualified majority settles it.
+
+pub mod majority;
 
 use entity::{ConsentDecision, consent};
 use sea_orm::{
@@ -75,6 +78,22 @@ pub async fn of<C: ConnectionTrait>(
         .await?)
 }
 
+/// The subjects of kind `subject` on which `party` is asked to decide.
+pub async fn subjects_of<C: ConnectionTrait>(
+    db: &C,
+    subject: Subject,
+    party: i64,
+) -> AppResult<Vec<i64>> {
+    Ok(consent::Entity::find()
+        .select_only()
+        .column(consent::Column::SubjectId)
+        .filter(consent::Column::SubjectType.eq(subject.as_str()))
+        .filter(consent::Column::PartyId.eq(party))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?)
+}
+
 /// May the actor decide for `party`? Its admins only.
 pub fn require_decide(actor: &Actor, party: i64) -> AppResult<()> {
     authz::require_authenticated(actor)?;
@@ -88,7 +107,8 @@ pub fn require_decide(actor: &Actor, party: i64) -> AppResult<()> {
 }
 
 /// Records `party`'s decision on `subject` `id` (inside the caller's transaction), and
-/// returns where the decisions stand. The party must be asked and must not have decided.
+/// returns every decision on it as it now stands. The party must be asked and must not have
+/// decided.
 ///
 /// Every consent row of the subject is locked first (`FOR UPDATE` on PostgreSQL; SQLite's
 /// write transactions are serial already), so that parties deciding at the same moment
@@ -102,9 +122,9 @@ pub async fn decide<C: ConnectionTrait>(
     party: i64,
     approve: bool,
     reason: Option<String>,
-) -> AppResult<Tally> {
+) -> AppResult<Vec<consent::Model>> {
     require_decide(&ctx.actor, party)?;
-    let all = consent::Entity::find()
+    let mut all = consent::Entity::find()
         .filter(consent::Column::SubjectType.eq(subject.as_str()))
         .filter(consent::Column::SubjectId.eq(id))
         .order_by_asc(consent::Column::Id)
@@ -140,17 +160,60 @@ pub async fn decide<C: ConnectionTrait>(
     if updated.rows_affected != 1 {
         return Err(AppError::Conflict("this party has already decided".into()));
     }
-    if !approve {
-        return Ok(Tally::Rejected);
+    if let Some(mine) = all.iter_mut().find(|c| c.party_id == party) {
+        mine.decision = decision;
+        mine.decided_by = ctx.actor.subject.clone();
+        mine.decided_at = Some(ctx.now);
     }
-    let others_pending = all
+    Ok(all)
+}
+
+/// Where `decisions` stand when every party must approve.
+pub fn unanimity(decisions: &[consent::Model]) -> Tally {
+    if decisions
         .iter()
-        .any(|c| c.id != mine.id && c.decision != ConsentDecision::Approved);
-    Ok(if others_pending {
+        .any(|c| c.decision == ConsentDecision::Rejected)
+    {
+        Tally::Rejected
+    } else if decisions
+        .iter()
+        .any(|c| c.decision != ConsentDecision::Approved)
+    {
         Tally::Pending
     } else {
         Tally::Approved
-    })
+    }
+}
+
+/// Records the silence of every party that has not decided on `subject` `id` as approval,
+/// as the law deems it once the time to decide has passed.
+pub async fn deem_approved<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &WriteContext,
+    subject: Subject,
+    id: i64,
+    reference: &str,
+) -> AppResult<()> {
+    consent::Entity::update_many()
+        .col_expr(consent::Column::Decision, ConsentDecision::Approved.into())
+        .col_expr(
+            consent::Column::DecidedBy,
+            Some("silence".to_owned()).into(),
+        )
+        .col_expr(consent::Column::DecidedAt, Some(ctx.now).into())
+        .col_expr(
+            consent::Column::Reason,
+            Some(format!(
+                "no decision within the time allowed: deemed approval ({reference})"
+            ))
+            .into(),
+        )
+        .filter(consent::Column::SubjectType.eq(subject.as_str()))
+        .filter(consent::Column::SubjectId.eq(id))
+        .filter(consent::Column::Decision.eq(ConsentDecision::Pending))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Forgets every decision on `subject` `id`: a rejected proposal returns to draft, and the

@@ -1,0 +1,158 @@
+//! Applying an approved transfer: the givers' assignments covering the moved territory end on
+//! the effective date (continuing for the rest of their territory), and the receiver's start,
+//! all in the deciding transaction.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use entity::{AssignmentBasis, TransferRule, assignment, transfer};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+use super::MOVED_ROLES;
+use crate::domain::audit::{self, Change, Operation, WriteContext};
+use crate::domain::competences::assignments::{self, Checked, Origin};
+use crate::domain::territory::communes_of;
+use crate::domain::valid_at;
+use crate::error::AppResult;
+
+const ACTION: &str = "approveCompetenceTransfer";
+
+/// The communes an assignment covers on `d`.
+async fn coverage<C: ConnectionTrait>(
+    txn: &C,
+    a: &assignments::Assignment,
+    d: NaiveDate,
+) -> AppResult<Vec<i64>> {
+    if a.model.whole_territory {
+        communes_of(txn, a.model.organisation_id, d).await
+    } else {
+        Ok(a.scope.clone())
+    }
+}
+
+/// Applies an approved transfer. Upward, the receiver exercises the competence for the
+/// giver's communes; from all members of an EPCI à fiscalité propre, for its whole territory
+/// (a commune joining later included); back down, the member takes it for its own.
+pub async fn complete<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &WriteContext,
+    t: &transfer::Model,
+) -> AppResult<()> {
+    let eff = t.effective_date;
+    let by_majority = t.rule == TransferRule::QualifiedMajority;
+    let (givers, territory): (Vec<i64>, Vec<i64>) = if by_majority {
+        let members = communes_of(txn, t.to_id, eff).await?;
+        (members.clone(), members)
+    } else if t.whole_territory {
+        (vec![t.from_id], communes_of(txn, t.from_id, eff).await?)
+    } else {
+        (vec![t.from_id], communes_of(txn, t.to_id, eff).await?)
+    };
+    let moved: HashSet<i64> = territory.iter().copied().collect();
+    for role in MOVED_ROLES {
+        let ids: Vec<i64> = assignment::Entity::find()
+            .filter(assignment::Column::OrganisationId.is_in(givers.clone()))
+            .filter(assignment::Column::CompetenceCode.eq(&t.competence_code))
+            .filter(assignment::Column::Role.eq(role))
+            .filter(valid_at(
+                assignment::Column::ValidFrom,
+                assignment::Column::ValidTo,
+                eff,
+            ))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        let mut ended = Vec::new();
+        for a in assignments::by_ids(txn, &ids).await? {
+            let covered = coverage(txn, &a, eff).await?;
+            if !covered.iter().any(|c| moved.contains(c)) {
+                continue;
+            }
+            end(txn, ctx, &a, eff).await?;
+            ended.push(a.model.id);
+            let rest: Vec<i64> = covered.into_iter().filter(|c| !moved.contains(c)).collect();
+            if !rest.is_empty() {
+                let checked = Checked {
+                    organisation_id: a.model.organisation_id,
+                    competence: a.model.competence_code.clone(),
+                    role,
+                    whole: false,
+                    scope: rest,
+                    valid_from: eff,
+                    valid_to: a.model.valid_to,
+                };
+                assignments::insert(
+                    txn,
+                    ctx,
+                    ACTION,
+                    &checked,
+                    a.model.basis,
+                    a.model.legal_reference.clone(),
+                    Origin {
+                        transfer_id: a.model.transfer_id,
+                        agreement_id: a.model.agreement_id,
+                    },
+                )
+                .await?;
+            }
+        }
+        let whole = by_majority || !t.whole_territory;
+        let checked = Checked {
+            organisation_id: t.to_id,
+            competence: t.competence_code.clone(),
+            role,
+            whole,
+            scope: if whole { Vec::new() } else { territory.clone() },
+            valid_from: eff,
+            valid_to: None,
+        };
+        assignments::check_holder_conflict(txn, &checked, &ended).await?;
+        assignments::insert(
+            txn,
+            ctx,
+            ACTION,
+            &checked,
+            AssignmentBasis::Transfer,
+            t.legal_reference.clone(),
+            Origin {
+                transfer_id: Some(t.id),
+                agreement_id: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn end<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &WriteContext,
+    a: &assignments::Assignment,
+    eff: NaiveDate,
+) -> AppResult<()> {
+    assignment::Entity::update_many()
+        .col_expr(assignment::Column::ValidTo, Some(eff).into())
+        .col_expr(assignment::Column::Version, (a.model.version + 1).into())
+        .col_expr(assignment::Column::UpdatedAt, ctx.now.into())
+        .filter(assignment::Column::Id.eq(a.model.id))
+        .exec(txn)
+        .await?;
+    audit::record(
+        txn,
+        ctx,
+        Change {
+            action: ACTION,
+            entity_type: "Assignment",
+            entity_id: a.model.id,
+            owner: Some(a.model.organisation_id),
+            operation: Operation::Ended,
+            before: Some(json!({ "validTo": a.model.valid_to, "version": a.model.version })),
+            after: Some(json!({ "validTo": eff, "version": a.model.version + 1 })),
+        },
+    )
+    .await?;
+    Ok(())
+}
