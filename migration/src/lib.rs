@@ -14,6 +14,7 @@ mod m20261123_000007_registry_version;
 mod m20261203_000008_one_pending_transfer;
 mod m20261203_000009_reserved_rules;
 mod m20261203_000010_transfer_majority;
+mod m20261203_000011_declarations_in_registry;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_one_pending_transfer::Migration),
             Box::new(m20261203_000009_reserved_rules::Migration),
             Box::new(m20261203_000010_transfer_majority::Migration),
+            Box::new(m20261203_000011_declarations_in_registry::Migration),
         ]
     }
 }

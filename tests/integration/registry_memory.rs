@@ -448,3 +448,141 @@ async fn concurrent_queries_share_version_checks() {
         "{statements} statements for 32 concurrent queries"
     );
 }
+
+/// Declared assignments are held with the registry: read from memory, they answer as SQL does
+/// (whole-territory and scoped ones, past, current and future), and a declaration is seen at
+/// once.
+#[tokio::test]
+async fn declarations_from_memory_answer_as_sql_does() {
+    use crate::common::{date, token};
+    use api::domain::competences::declarations::Declarations;
+
+    let app = TestApp::new().await;
+    let state = token("pref@ille-et-vilaine.gouv.fr", None, &["state"]);
+    let id = |code: &'static str| {
+        let app = &app;
+        async move {
+            app.query(
+                "query($c: String!) { organisation(inseeCode: $c) { id } }",
+                json!({ "c": code }),
+            )
+            .await["organisation"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (rennes, cesson, vitre) = (id("35238").await, id("35051").await, id("35360").await);
+    let (_, r) = app
+        .graphql_as(
+            Some(&state),
+            "mutation($i: RegisterGroupingInput!) { registerGrouping(input: $i) { organisation { id } } }",
+            json!({ "i": { "kind": "SYNDICAT", "name": "Syndicat mixte d'essai", "siren": "253599997",
+                           "members": [rennes, cesson, vitre], "validFrom": "2026-01-01", "departement": "35" } }),
+        )
+        .await;
+    let syndicat = r["data"]["registerGrouping"]["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let declare = |tok: String, input: serde_json::Value| {
+        let app = &app;
+        async move {
+            let (_, r) = app
+                .graphql_as(
+                    Some(&tok),
+                    "mutation($i: DeclareCompetenceInput!) { declareCompetence(input: $i) {
+                       assignment { id } userErrors { message } } }",
+                    json!({ "i": input }),
+                )
+                .await;
+            assert!(
+                r["data"]["declareCompetence"]["assignment"]["id"].is_string(),
+                "{r:#}"
+            );
+        }
+    };
+    let syndicat_editor = token("e@syndicat.fr", Some("253599997"), &["editor"]);
+    declare(
+        syndicat_editor.clone(),
+        json!({ "organisationId": syndicat, "competence": "C1030", "role": "HOLDER", "basis": "STATUTES",
+                "scope": ["35238", "35360"], "validFrom": date(0, 1, 1), "validTo": date(1, 1, 1) }),
+    )
+    .await;
+    declare(
+        syndicat_editor,
+        json!({ "organisationId": syndicat, "competence": "C3035", "role": "IMPLEMENTER", "basis": "STATUTES",
+                "validFrom": date(1, 1, 1) }),
+    )
+    .await;
+    declare(
+        token("e@metropole.fr", Some(RENNES_METROPOLE), &["editor"]),
+        json!({ "organisationId": RENNES_METROPOLE, "competence": "C4505",
+                "role": "FINANCER", "basis": "STATUTES", "validFrom": date(0, 1, 1) }),
+    )
+    .await;
+    app.state.registry.warm(&app.db).await.unwrap();
+
+    let reads = app.state.registry_reads();
+    let (_, _, sql_before) = app.state.registry.counts();
+    let communes = ids(
+        &app,
+        "SELECT id FROM organisation WHERE insee_code IN ('35238', '35051', '35360', '35024') AND kind = 'COMMUNE'",
+    )
+    .await;
+    let sorted = |d: &Declarations| {
+        let mut v: Vec<(i64, String)> = d
+            .all()
+            .iter()
+            .map(|a| (a.id, a.competence_code.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    let mut seen = 0;
+    for at in [date(-1, 6, 1), date(0, 6, 1), date(1, 6, 1)] {
+        let at = day(&at);
+        for competence in [None, Some("C1030"), Some("C3035"), Some("C2080")] {
+            let memory = Declarations::in_effect(&app.db, &reads, at, competence)
+                .await
+                .unwrap();
+            let sql = Declarations::in_effect_by_sql(&app.db, at, competence)
+                .await
+                .unwrap();
+            assert_eq!(sorted(&memory), sorted(&sql), "{at} {competence:?}");
+            for &commune in &communes {
+                let groups = api::domain::territory::groups_of(&app.db, &[commune], at)
+                    .await
+                    .unwrap();
+                let memory =
+                    Declarations::of_commune(&app.db, &reads, commune, &groups, at, competence)
+                        .await
+                        .unwrap();
+                let sql =
+                    Declarations::of_commune_by_sql(&app.db, commune, &groups, at, competence)
+                        .await
+                        .unwrap();
+                assert_eq!(
+                    sorted(&memory),
+                    sorted(&sql),
+                    "{commune} {at} {competence:?}"
+                );
+                let covering = |d: &Declarations| {
+                    let mut v: Vec<i64> =
+                        d.covering(commune, &groups).iter().map(|a| a.id).collect();
+                    v.sort();
+                    v
+                };
+                assert_eq!(
+                    covering(&memory),
+                    covering(&sql),
+                    "{commune} {at} {competence:?}"
+                );
+                seen += covering(&memory).len();
+            }
+        }
+    }
+    assert!(seen > 0, "the declarations covered some commune");
+    let (_, _, sql_after) = app.state.registry.counts();
+    assert_eq!(sql_after, sql_before, "every read came from memory");
+}

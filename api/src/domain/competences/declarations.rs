@@ -1,6 +1,7 @@
 //! The declared assignments in effect at a date, and the one rule of which cover a commune:
 //! the whole-territory assignments of the commune or of any of its groups, and those whose
-//! scope names it.
+//! scope names it. Read from the versioned in-memory registry when it is current, by SQL
+//! otherwise (the two answer alike: a test compares them).
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use entity::{assignment, assignment_scope};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use crate::domain::registry::Reads;
 use crate::domain::valid_at;
 use crate::error::AppResult;
 
@@ -58,6 +60,19 @@ impl Declarations {
     /// Every assignment in effect at `at` (for `competence` when given), with their scopes.
     pub async fn in_effect<C: ConnectionTrait>(
         db: &C,
+        reads: &Reads,
+        at: NaiveDate,
+        competence: Option<&str>,
+    ) -> AppResult<Self> {
+        match reads.declared_in_effect(at, competence).await? {
+            Some((all, scopes)) => Ok(Self::new(all, scopes)),
+            None => Self::in_effect_by_sql(db, at, competence).await,
+        }
+    }
+
+    /// [`Declarations::in_effect`], read by SQL.
+    pub async fn in_effect_by_sql<C: ConnectionTrait>(
+        db: &C,
         at: NaiveDate,
         competence: Option<&str>,
     ) -> AppResult<Self> {
@@ -82,8 +97,26 @@ impl Declarations {
     }
 
     /// The assignments in effect at `at` that can cover `commune`, whose groups (itself
-    /// included) are `groups`: one query.
+    /// included) are `groups`.
     pub async fn of_commune<C: ConnectionTrait>(
+        db: &C,
+        reads: &Reads,
+        commune: i64,
+        groups: &[i64],
+        at: NaiveDate,
+        competence: Option<&str>,
+    ) -> AppResult<Self> {
+        match reads
+            .declared_of_commune(commune, groups, at, competence)
+            .await?
+        {
+            Some((all, scopes)) => Ok(Self::new(all, scopes)),
+            None => Self::of_commune_by_sql(db, commune, groups, at, competence).await,
+        }
+    }
+
+    /// [`Declarations::of_commune`], read by SQL: one query.
+    pub async fn of_commune_by_sql<C: ConnectionTrait>(
         db: &C,
         commune: i64,
         groups: &[i64],

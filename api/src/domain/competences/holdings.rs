@@ -236,7 +236,7 @@ pub async fn of_organisations<C: ConnectionTrait>(
     orgs: &[Organisation],
     at: NaiveDate,
 ) -> AppResult<HashMap<i64, Vec<Responsibility>>> {
-    let declarations = Declarations::in_effect(db, at, None).await?;
+    let declarations = Declarations::in_effect(db, reads, at, None).await?;
     let wanted: HashSet<i64> = orgs.iter().map(|o| o.id).collect();
     let classes = classes(reads, catalogue, &declarations, orgs, at).await?;
     let mut found: HashMap<i64, Vec<Responsibility>> = HashMap::new();
@@ -328,7 +328,7 @@ pub async fn holders<C: ConnectionTrait>(
     after: Option<HolderCursor>,
 ) -> AppResult<HolderPage> {
     let code = catalogue.at(i).code.clone();
-    let declarations = Declarations::in_effect(db, at, Some(&code)).await?;
+    let declarations = Declarations::in_effect(db, reads, at, Some(&code)).await?;
     let territories: Vec<Organisation> = match departement {
         Some(d) => reads
             .by_insee_code(d, Some(OrganisationKind::Departement), at)

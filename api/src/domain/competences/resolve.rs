@@ -159,7 +159,7 @@ pub async fn resolve(
         .collect();
     let competence_code = competence.map(|i| catalogue.at(i).code.as_str());
     let declarations =
-        Declarations::of_commune(db, commune.id, &groups, at, competence_code).await?;
+        Declarations::of_commune(db, reads, commune.id, &groups, at, competence_code).await?;
     let declared = declarations.covering(commune.id, &groups);
 
     let mut by_code: HashMap<&str, Vec<&assignment::Model>> = HashMap::new();

@@ -274,6 +274,34 @@ impl Reads {
         }
     }
 
+    /// The declared assignments in effect at `at` (of `competence` when given) with their
+    /// scopes, from memory; none when the memory is not current (the caller reads SQL).
+    pub async fn declared_in_effect(
+        &self,
+        at: NaiveDate,
+        competence: Option<&str>,
+    ) -> AppResult<Option<memory::Found>> {
+        Ok(self
+            .memory()
+            .await?
+            .map(|m| m.declared.in_effect(at, competence)))
+    }
+
+    /// The declared assignments in effect at `at` that can cover `commune` (whose groups,
+    /// itself included, are `groups`), from memory; none when the memory is not current.
+    pub async fn declared_of_commune(
+        &self,
+        commune: i64,
+        groups: &[i64],
+        at: NaiveDate,
+        competence: Option<&str>,
+    ) -> AppResult<Option<memory::Found>> {
+        Ok(self
+            .memory()
+            .await?
+            .map(|m| m.declared.of_commune(commune, groups, at, competence)))
+    }
+
     /// Organisations by id, in no particular order.
     pub async fn by_ids(&self, ids: &[i64]) -> AppResult<Vec<Organisation>> {
         match self.memory().await? {

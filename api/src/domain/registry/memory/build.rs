@@ -1,17 +1,18 @@
-//! Building the in-memory registry: one consistent read of its three tables, then indexing
-//! off the async workers.
+//! Building the in-memory registry: one consistent read of its tables (organisations,
+//! memberships, successions, declared assignments and their scopes), then indexing off the
+//! async workers.
 
 use std::collections::HashMap;
 
-use entity::{membership, organisation, succession};
+use entity::{assignment, assignment_scope, membership, organisation, succession};
 use futures_util::TryStreamExt;
 use sea_orm::{
     AccessMode, DatabaseConnection, DbBackend, EntityTrait, IsolationLevel, Order, QueryOrder,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 
 use super::lists::Orders;
-use super::{Groups, Link, MemoryRegistry};
+use super::{Declared, Groups, Link, MemoryRegistry};
 use crate::domain::registry::rows::{Membership, Organisation, memberships, organisations};
 use crate::domain::registry::version;
 use crate::error::{AppError, AppResult};
@@ -51,13 +52,25 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<MemoryRegistry> {
         .order_by(succession::Column::Id, Order::Asc)
         .all(&txn)
         .await?;
+    let assignments = assignment::Entity::find().all(&txn).await?;
+    let scopes: Vec<(i64, i64)> = assignment_scope::Entity::find()
+        .select_only()
+        .column(assignment_scope::Column::AssignmentId)
+        .column(assignment_scope::Column::CommuneId)
+        .into_tuple()
+        .all(&txn)
+        .await?;
     txn.commit().await?;
-    tokio::task::spawn_blocking(move || index(at_version, orgs, links, successions))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "indexing the registry failed");
-            AppError::Internal
-        })
+    tokio::task::spawn_blocking(move || {
+        let mut built = index(at_version, orgs, links, successions);
+        built.declared = Declared::new(assignments, scopes);
+        built
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "indexing the registry failed");
+        AppError::Internal
+    })
 }
 
 /// Interns provenance texts: a handful of distinct values over ~100,000 links.
@@ -172,5 +185,6 @@ fn index(
         successions,
         predecessors,
         successors,
+        declared: Declared::default(),
     }
 }

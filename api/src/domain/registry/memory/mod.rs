@@ -1,8 +1,9 @@
-//! The registry held in memory at one version of the database: every organisation, membership
-//! and succession, indexed for each read the API makes, answering exactly as the SQL reads do
+//! The registry held in memory at one version of the database: every organisation, membership,
+//! succession and declared assignment, indexed for each read the API makes, answering exactly as the SQL reads do
 //! (a test compares the two on the national data).
 
 mod build;
+mod declared;
 mod lists;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use crate::domain::{codes, contains};
 use crate::error::AppResult;
 
 pub use build::load;
+pub use declared::{Declared, Found};
 
 /// A membership whose ends are positions in the organisation table, its provenance interned.
 #[derive(Debug, Clone)]
@@ -92,6 +94,8 @@ pub struct MemoryRegistry {
     by_law_source: HashMap<String, Vec<u32>>,
     /// Positions in every list order.
     orders: lists::Orders,
+    /// The declared assignments.
+    pub declared: Declared,
 }
 
 impl MemoryRegistry {
