@@ -205,3 +205,50 @@ async fn organisations_in_input_are_named_by_id_insee_code_or_siren_alike() {
     assert_eq!(e["code"], "BAD_USER_INPUT", "{r:#}");
     assert_eq!(e["field"], "input.ownerId", "{r:#}");
 }
+
+#[tokio::test]
+async fn an_instant_without_its_offset_is_told_what_to_write() {
+    let app = TestApp::new().await;
+    let ask = |from: &'static str| {
+        let app = &app;
+        async move {
+            let (_, r) = app
+                .graphql_as(
+                    None,
+                    "query($from: DateTime!) { availableResources(forOrganisation: \"35238\",
+                       from: $from, to: \"2027-01-01T10:00:00Z\") { id } }",
+                    json!({ "from": from }),
+                )
+                .await;
+            r["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    // (typed, what the message must say)
+    let table = [
+        ("2027-01-01T09:00:00", "has no offset"),
+        ("2027-01-01 09:00:00", "has no offset"),
+        ("2027-01-01", "is a date"),
+        ("demain", "is not an instant"),
+    ];
+    for (typed, says) in table {
+        let message = ask(typed).await;
+        assert!(message.contains(says), "{typed}: {message}");
+        assert!(
+            message.contains("2026-01-01T09:00:00Z") || message.contains("T00:00:00Z"),
+            "{message}"
+        );
+    }
+    // With its offset it is read, in any zone.
+    let (_, r) = app
+        .graphql_as(
+            None,
+            "{ availableResources(forOrganisation: \"35238\", from: \"2027-01-01T10:00:00+01:00\",
+                 to: \"2027-01-01T11:00:00Z\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r:#}");
+}

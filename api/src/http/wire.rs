@@ -168,26 +168,46 @@ pub fn respond(
     status: Option<StatusCode>,
 ) -> Response {
     let request_error = is_request_error(&result);
-    let mut body = serde_json::to_value(&result).unwrap_or_else(|_| {
+    // Encoded straight from the result: a detour through `serde_json::Value` costs a copy of
+    // every answer (a territory profile is hundreds of objects).
+    let body = if request_error {
+        serde_json::to_string(&RequestError {
+            errors: &result.errors,
+            extensions: &result.extensions,
+        })
+    } else {
+        serde_json::to_string(&result)
+    };
+    let body = body.unwrap_or_else(|_| {
         json!({ "errors": [{ "message": "the result could not be encoded",
                               "extensions": { "code": "INTERNAL" } }] })
+        .to_string()
     });
-    if request_error && let Some(map) = body.as_object_mut() {
-        map.remove("data");
-    }
     let status = status.unwrap_or(match (media, request_error) {
         (Media::GraphqlResponse, true) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     });
-    let mut response = encoded(status, media, &body);
+    let mut response = encoded_text(status, media, body);
     for (name, value) in result.http_headers.iter() {
         response.headers_mut().append(name, value.clone());
     }
     response
 }
 
+/// A request error: no `data` entry (GraphQL over HTTP).
+#[derive(serde::Serialize)]
+struct RequestError<'a> {
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
 fn encoded(status: StatusCode, media: Media, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    encoded_text(status, media, body.to_string())
+}
+
+fn encoded_text(status: StatusCode, media: Media, body: String) -> Response {
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, media.content_type());

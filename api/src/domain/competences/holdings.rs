@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
-use entity::{CompetenceRole, OrganisationKind};
+use entity::{CompetenceRole, OrganisationKind, assignment};
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
@@ -186,18 +186,19 @@ async fn classes(
     Ok(out)
 }
 
-/// What the precedence gives for competence `i` to the communes of `class`: the answer of its
-/// commune, and for each other member the same answer with the member in the commune's part.
+/// What the precedence gives for competence `i` to the communes of `class`, whose commune the
+/// declarations `covering` cover: the answer of its commune, and for each other member the
+/// same answer with the member in the commune's part.
 fn answers(
     catalogue: &Catalogue,
-    declarations: &Declarations,
+    covering: &[&assignment::Model],
     class: &Class,
     i: usize,
 ) -> Vec<(i64, Responsibility)> {
     let code = catalogue.at(i).code.as_str();
-    let declared: Vec<_> = declarations
-        .covering(class.commune.id, &class.groups)
-        .into_iter()
+    let declared: Vec<&assignment::Model> = covering
+        .iter()
+        .copied()
         .filter(|a| a.competence_code == code)
         .collect();
     let found = precedence(catalogue, i, &class.commune, &class.ancestors, &declared);
@@ -254,8 +255,10 @@ pub async fn of_organisations<C: ConnectionTrait>(
         }
     }
     for class in &classes {
+        // Once per class, not per competence.
+        let covering = declarations.covering(class.commune.id, &class.groups);
         for i in 0..catalogue.len() {
-            for (_, r) in answers(catalogue, &declarations, class, i) {
+            for (_, r) in answers(catalogue, &covering, class, i) {
                 if r.layer != Layer::Declared
                     && wanted.contains(&r.organisation_id)
                     && seen.insert(key(&r))
@@ -353,7 +356,8 @@ pub async fn holders<C: ConnectionTrait>(
     let classes = classes(reads, catalogue, &declarations, &territories, at).await?;
     let mut holders: BTreeMap<HolderCursor, Responsibility> = BTreeMap::new();
     for class in &classes {
-        for (_, r) in answers(catalogue, &declarations, class, i) {
+        let covering = declarations.covering(class.commune.id, &class.groups);
+        for (_, r) in answers(catalogue, &covering, class, i) {
             if r.role != CompetenceRole::Holder {
                 continue;
             }

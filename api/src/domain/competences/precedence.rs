@@ -15,16 +15,6 @@ use super::law::Status;
 use super::{Layer, Responsibility};
 use crate::domain::registry::Organisation;
 
-/// Kinds of groupings the legal baseline can name.
-pub const GROUPING_KINDS: [OrganisationKind; 6] = [
-    OrganisationKind::Cc,
-    OrganisationKind::Ca,
-    OrganisationKind::Cu,
-    OrganisationKind::Metropole,
-    OrganisationKind::MetropoleLyon,
-    OrganisationKind::Ept,
-];
-
 /// The roles a whole competence comes with.
 const WHOLE: [CompetenceRole; 3] = [
     CompetenceRole::Holder,
@@ -91,7 +81,7 @@ fn responsibility(
 
 /// The organisation exercising `level` for the commune, and the special status (with its
 /// reference) that makes it so, if any.
-pub fn level_organisation<'a>(
+fn level_organisation<'a>(
     catalogue: &'a Catalogue,
     level: Level,
     commune: &Organisation,
@@ -188,12 +178,10 @@ pub fn precedence(
     }
     add(layer, &mut covered);
 
-    // The legal baseline of the commune's groupings.
+    // The legal baseline of the commune's groupings (the catalogue has rules for EPCI à
+    // fiscalité propre, EPT and the Métropole de Lyon only).
     let mut layer = Vec::new();
-    for a in ancestors
-        .iter()
-        .filter(|a| a.is_group() && GROUPING_KINDS.contains(&a.organisation.kind))
-    {
+    for a in ancestors.iter().filter(|a| a.is_group()) {
         for rule in catalogue.baseline(i, &a.organisation) {
             for &role in rule.roles.iter().filter(|r| !covered.contains(r)) {
                 layer.push(responsibility(

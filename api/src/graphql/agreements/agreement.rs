@@ -1,7 +1,7 @@
 //! The `Agreement` type and its parts.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::agreement_party;
 
 use super::enums::{AgreementKind, AgreementStatus, PartyRole};
@@ -11,7 +11,7 @@ use crate::graphql::context::{loaders, organisation};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
 use crate::graphql::resources::Resource;
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{Date, DateTime};
 
 /// A convention between organisations: who is party in which role, what it covers, and
 /// where it stands.
@@ -148,8 +148,8 @@ impl Agreement {
     }
 
     /// When the last party signed.
-    async fn signed_at(&self) -> Option<DateTime<Utc>> {
-        self.inner.model.signed_at
+    async fn signed_at(&self) -> Option<DateTime> {
+        self.inner.model.signed_at.map(Into::into)
     }
 
     /// The party that terminated it early.

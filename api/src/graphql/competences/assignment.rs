@@ -1,7 +1,7 @@
 //! The `Assignment`, `Transfer` and `Consent` types.
 
 use async_graphql::{Context, ID, Object, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::consent;
 
 use super::enums::{
@@ -12,7 +12,7 @@ use crate::domain::consent::majority;
 use crate::graphql::context::{loaders, organisation};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{Date, DateTime};
 
 /// A competence an organisation declares it exercises.
 #[derive(Clone)]
@@ -329,8 +329,8 @@ impl Consent {
     }
 
     /// When.
-    async fn decided_at(&self) -> Option<DateTime<Utc>> {
-        self.0.decided_at
+    async fn decided_at(&self) -> Option<DateTime> {
+        self.0.decided_at.map(Into::into)
     }
 
     /// Why (for a rejection).

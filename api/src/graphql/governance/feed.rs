@@ -1,7 +1,6 @@
 //! The change feed as GraphQL: `changes(after, first, entityTypes, organisation)`.
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::change_event;
 
 use crate::domain::feed::{self, FeedFilter, Position};
@@ -9,6 +8,7 @@ use crate::domain::pagination::page_size;
 use crate::graphql::context::{actor, loaders, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::{Node, Organisation, load_node};
+use crate::graphql::scalars::DateTime;
 
 /// What a change did to its entity.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,8 +56,8 @@ impl ChangeEvent {
     }
 
     /// When it was committed (server clock).
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+    async fn at(&self) -> DateTime {
+        self.0.at.into()
     }
 
     /// The organisation whose data changed.

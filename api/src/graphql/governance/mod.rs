@@ -8,7 +8,6 @@ pub use subscription::Subscription;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::audit_record;
 
 use crate::domain::audit_log::{self, AuditFilter as Filter};
@@ -17,6 +16,7 @@ use crate::error::AppError;
 use crate::graphql::context::{actor, loaders, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
+use crate::graphql::scalars::DateTime;
 
 /// A role a token may carry.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub struct AuditFilter {
     /// Only this action (`updateOrganisationProfile`…).
     pub action: Option<String>,
     /// Only records at or after this time (RFC 3339).
-    pub since: Option<DateTime<Utc>>,
+    pub since: Option<DateTime>,
 }
 
 /// One audited change.
@@ -76,8 +76,8 @@ impl AuditRecord {
         ids::encode(NodeType::AuditRecord, self.0.id)
     }
     /// When the change was committed.
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+    async fn at(&self) -> DateTime {
+        self.0.at.into()
     }
     /// Token subject of the person or application.
     async fn actor_subject(&self) -> Option<&str> {
@@ -194,7 +194,7 @@ impl GovernanceQuery {
             organisation: audit_log::scope(actor, organisation),
             entity_type: filter.entity_type,
             action: filter.action,
-            since: filter.since,
+            since: filter.since.map(|s| s.0),
         };
         let (rows, more) =
             audit_log::list(&state(ctx)?.db, actor, &filter, first, after.as_deref()).await?;

@@ -8,7 +8,6 @@ mod resource;
 use crate::graphql::context::organisation_id;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
 use sea_orm::Select;
 
 pub use enums::{BookingPolicy, CostModel, ReservationSide, ReservationStatus, ResourceKind};
@@ -23,6 +22,7 @@ use crate::domain::resources::list::{self, ResourceFilter as Filter};
 use crate::domain::resources::reservations::Side;
 use crate::domain::resources::{Period, to_milli};
 use crate::graphql::context::{actor, loaders, registry_reads, request, state};
+use crate::graphql::scalars::DateTime;
 
 /// Which resources to list.
 #[derive(InputObject, Default)]
@@ -153,8 +153,8 @@ impl ResourceQuery {
         ctx: &Context<'_>,
         kind: Option<ResourceKind>,
         for_organisation: ID,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: DateTime,
+        to: DateTime,
         #[graphql(default = 1.0)] quantity: f64,
         first: Option<i32>,
     ) -> Result<Vec<Resource>> {
@@ -163,7 +163,7 @@ impl ResourceQuery {
         let query = AvailabilityQuery {
             kind: kind.map(Into::into),
             for_organisation: organisation_id(ctx, "forOrganisation", &for_organisation).await?,
-            period: Period::new(from, to, "to")?,
+            period: Period::new(from.0, to.0, "to")?,
             quantity_milli: to_milli("quantity", quantity)?,
         };
         let found = availability::available(db, actor(ctx)?, &query, page_size(first)?).await?;

@@ -3,7 +3,6 @@
 
 use crate::graphql::context::organisation_id;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::enums::{BookingPolicy, CostModel, ResourceKind, ResourceStatus};
 use super::reservation::Reservation;
@@ -18,6 +17,7 @@ use crate::graphql::context::{request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::payload::{UserError, maybe, split};
 use crate::graphql::registry::Visibility;
+use crate::graphql::scalars::DateTime;
 
 /// Who a resource may serve besides its owner.
 #[derive(InputObject, Default)]
@@ -154,9 +154,9 @@ pub struct RequestReservationInput {
     #[graphql(default = 1.0)]
     pub quantity: f64,
     /// Start (inclusive).
-    pub from: DateTime<Utc>,
+    pub from: DateTime,
     /// End (exclusive).
-    pub to: DateTime<Utc>,
+    pub to: DateTime,
     /// What it is for.
     pub purpose: String,
     /// Idempotency key: a retry with the same key and input returns the first result.
@@ -299,7 +299,7 @@ impl ResourceMutation {
                 requester_id: organisation_id(ctx, "input.requesterId", &input.requester_id)
                     .await?,
                 quantity_milli: to_milli("input.quantity", input.quantity)?,
-                period: Period::new(input.from, input.to, "input.to")?,
+                period: Period::new(input.from.0, input.to.0, "input.to")?,
                 purpose: input.purpose,
                 idempotency_key: input.idempotency_key,
             };

@@ -1,7 +1,7 @@
 //! The `Reservation` type.
 
 use async_graphql::{Context, ID, Object, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::reservation;
 
 use super::enums::ReservationStatus;
@@ -10,6 +10,7 @@ use crate::domain::resources::from_milli;
 use crate::graphql::context::{loaders, organisation};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
+use crate::graphql::scalars::DateTime;
 
 /// A request by an organisation for a quantity of a resource over `[from, to)`.
 #[derive(Clone)]
@@ -53,13 +54,13 @@ impl Reservation {
     }
 
     /// Start of the period (inclusive).
-    async fn from(&self) -> DateTime<Utc> {
-        self.inner.starts_at
+    async fn from(&self) -> DateTime {
+        self.inner.starts_at.into()
     }
 
     /// End of the period (exclusive).
-    async fn to(&self) -> DateTime<Utc> {
-        self.inner.ends_at
+    async fn to(&self) -> DateTime {
+        self.inner.ends_at.into()
     }
 
     /// What it is for.
@@ -91,13 +92,13 @@ impl Reservation {
     }
 
     /// When it was decided.
-    async fn decided_at(&self) -> Option<DateTime<Utc>> {
-        self.inner.decided_at
+    async fn decided_at(&self) -> Option<DateTime> {
+        self.inner.decided_at.map(Into::into)
     }
 
     /// When it was requested.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.inner.created_at
+    async fn created_at(&self) -> DateTime {
+        self.inner.created_at.into()
     }
 
     /// Optimistic-concurrency version.

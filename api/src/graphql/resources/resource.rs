@@ -1,7 +1,7 @@
 //! The `Resource` type and its coverage.
 
 use async_graphql::{Context, ID, Object, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::CoverageScope;
 
 use super::enums::{BookingPolicy, CostModel, ResourceKind, ResourceStatus};
@@ -10,6 +10,7 @@ use crate::graphql::context::{loaders, organisation};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
 use crate::graphql::registry::Visibility;
+use crate::graphql::scalars::DateTime;
 
 /// Something an organisation shares: staff, equipment, rooms, a service commun, data…
 #[derive(Clone)]
@@ -117,12 +118,12 @@ impl Resource {
     async fn free_capacity(
         &self,
         ctx: &Context<'_>,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
+        from: Option<DateTime>,
+        to: Option<DateTime>,
     ) -> Result<Option<f64>> {
         match (from, to) {
             (Some(from), Some(to)) => {
-                let period = Period::new(from, to, "to")?;
+                let period = Period::new(from.0, to.0, "to")?;
                 let free = loaders(ctx)?
                     .free_capacity
                     .load((self.inner.model.id, period.from, period.to))
@@ -140,8 +141,8 @@ impl Resource {
     }
 
     /// Last change.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.inner.model.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.inner.model.updated_at.into()
     }
 }
 
