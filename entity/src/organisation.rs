@@ -52,6 +52,8 @@ pub struct Model {
     pub rna: Option<String>,
     /// Other names it is known by, as a JSON array.
     pub alternate_names: Option<String>,
+    /// The alternate names folded for search (" / " between them).
+    pub search_aliases: Option<String>,
     /// A short public description.
     pub description: Option<String>,
     /// Public website.

@@ -15,6 +15,7 @@ mod m20261203_000008_one_pending_transfer;
 mod m20261203_000009_reserved_rules;
 mod m20261203_000010_transfer_majority;
 mod m20261203_000011_declarations_in_registry;
+mod m20261203_000012_search_aliases;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_reserved_rules::Migration),
             Box::new(m20261203_000010_transfer_majority::Migration),
             Box::new(m20261203_000011_declarations_in_registry::Migration),
+            Box::new(m20261203_000012_search_aliases::Migration),
         ]
     }
 }

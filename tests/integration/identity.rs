@@ -337,6 +337,14 @@ async fn every_change_is_in_the_audit_log_for_its_admins_and_the_state() {
         json!([]),
         "{body}"
     );
+    // Search finds it by its new alternate name at once.
+    let found = app
+        .query(
+            "{ search(text: \"roazhon\", first: 1) { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(found["search"][0]["name"], "Rennes", "{found}");
 
     let log = "{ auditLog(first: 5) { totalCount nodes { action entityType actorSubject actorRoles before after requestId organisation { name } } } }";
     let admin = token("a@rennes.fr", Some(RENNES), &["admin"]);

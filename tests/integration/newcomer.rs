@@ -16,6 +16,9 @@ async fn place_names_are_found_as_people_type_them() {
         ("St-Étienne", "42218"),
         ("Saint-Étienne", "42218"),
         ("vitre", "35360"),
+        // An alternate name the law data records.
+        ("Ville de Paris", "75056"),
+        ("ville de paris", "75056"),
     ];
     for (typed, expected) in table {
         let data = app
@@ -25,6 +28,28 @@ async fn place_names_are_found_as_people_type_them() {
             )
             .await;
         assert_eq!(data["search"][0]["inseeCode"], expected, "{typed}: {data}");
+    }
+}
+
+#[tokio::test]
+async fn collectivities_are_found_by_their_names() {
+    let app = TestApp::new().await;
+    for (typed, expected) in [
+        (
+            "Collectivité européenne d'Alsace",
+            "Collectivité européenne d'Alsace",
+        ),
+        ("Ville de Paris", "Paris"),
+        ("Île-de-France Mobilités", "Île-de-France Mobilités"),
+        ("IDFM", "Île-de-France Mobilités"),
+    ] {
+        let data = app
+            .query(
+                "query($t: String!) { search(text: $t, first: 3) { name } }",
+                json!({ "t": typed }),
+            )
+            .await;
+        assert_eq!(data["search"][0]["name"], expected, "{typed}: {data}");
     }
 }
 

@@ -292,6 +292,8 @@ async fn memory_answers_every_read_as_sql_does() {
         "Rennes",
         "sur",
         "ile de france",
+        "Ville de Paris",
+        "alsace",
         "Val d'Ille",
         "xyzzy",
     ] {

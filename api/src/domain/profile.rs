@@ -124,6 +124,10 @@ pub async fn update_profile(
             organisation::Column::AlternateNames,
             Some(serde_json::to_string(&names).unwrap_or_default()).into(),
         );
+        update = update.col_expr(
+            organisation::Column::SearchAliases,
+            crate::domain::text::aliases(&names).into(),
+        );
     }
     if let Some(d) = description {
         update = update.col_expr(organisation::Column::Description, d.into());

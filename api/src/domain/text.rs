@@ -17,6 +17,17 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// The folded alternate names of an organisation, as search matches them ("Ville de Paris"
+/// → "ville de paris"), separated by " / "; none without any.
+pub fn aliases(names: &[String]) -> Option<String> {
+    let folded: Vec<String> = names
+        .iter()
+        .map(|n| fold(n))
+        .filter(|n| !n.is_empty())
+        .collect();
+    (!folded.is_empty()).then(|| folded.join(" / "))
+}
+
 /// Folds a prefix: like [`fold`], but a trailing separator stays significant
 /// ("Saint-" → "saint ", which "Saintes" does not start with).
 pub fn fold_prefix(text: &str) -> String {

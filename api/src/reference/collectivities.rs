@@ -12,7 +12,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use super::ReferenceError;
 use super::events::{self, Touched};
 use crate::domain::competences::law::Named;
-use crate::domain::text::fold;
+use crate::domain::text::{aliases, fold};
 
 /// The shipped file.
 const SHIPPED: &str = include_str!("../../data/competences/collectivities.csv");
@@ -125,6 +125,7 @@ pub async fn sync(
                 departement_code: Set(row.departements.first().cloned()),
                 region_code: Set(row.region.clone()),
                 alternate_names: Set(names_json(&row.alternate_names)),
+                search_aliases: Set(aliases(&row.alternate_names)),
                 description: Set(Some(description.clone())),
                 updated_at: Set(now),
                 ..Default::default()
@@ -150,6 +151,7 @@ pub async fn sync(
                         || m.region_code != row.region
                         || m.departement_code.as_ref() != row.departements.first()
                         || m.alternate_names != names_json(&row.alternate_names)
+                        || m.search_aliases != aliases(&row.alternate_names)
                         || m.description.as_deref() != Some(description.as_str()) =>
                 {
                     organisation::Entity::update(organisation::ActiveModel {
@@ -185,6 +187,7 @@ pub async fn sync(
             organisation::Entity::update(organisation::ActiveModel {
                 id: Set(m.id),
                 alternate_names: Set(names_json(&row.alternate_names)),
+                search_aliases: Set(aliases(&row.alternate_names)),
                 version: Set(m.version + 1),
                 updated_at: Set(now),
                 ..Default::default()
@@ -192,6 +195,26 @@ pub async fn sync(
             .exec(&txn)
             .await?;
             touched.updated.insert(m.id);
+        }
+    }
+    // Alternate names recorded before search read them: fold them once.
+    let unfolded = organisation::Entity::find()
+        .filter(organisation::Column::AlternateNames.is_not_null())
+        .filter(organisation::Column::SearchAliases.is_null())
+        .all(&txn)
+        .await?;
+    for m in unfolded {
+        let names: Vec<String> = m
+            .alternate_names
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        if let Some(folded) = aliases(&names) {
+            organisation::Entity::update_many()
+                .col_expr(organisation::Column::SearchAliases, Some(folded).into())
+                .filter(organisation::Column::Id.eq(m.id))
+                .exec(&txn)
+                .await?;
         }
     }
     // Changes of the registry are in the change feed, as an import's are (no actor).

@@ -293,17 +293,40 @@ pub async fn search(
     use organisation::Column as C;
     let folded = search_text(text)?;
     let mut query = organisations().filter(valid_at(C::ValidFrom, C::ValidTo, at));
+    // Every word in the name, or every word in the alternate names.
+    let (mut in_name, mut in_aliases) = (Condition::all(), Condition::all());
     for word in folded.split(' ') {
-        query = query.filter(C::SearchName.like(format!("%{word}%")));
+        in_name = in_name.add(C::SearchName.like(format!("%{word}%")));
+        in_aliases = in_aliases.add(C::SearchAliases.like(format!("%{word}%")));
     }
+    query = query.filter(Condition::any().add(in_name).add(in_aliases));
     if !kinds.is_empty() {
         query = query.filter(C::Kind.is_in(kinds.to_vec()));
     }
-    let rank: Expr = Expr::case(Expr::col(C::SearchName).eq(folded.as_str()), 0)
-        .case(Expr::col(C::SearchName).like(format!("{folded}%")), 1)
-        .case(Expr::col(C::SearchName).like(format!("%{folded}%")), 2)
-        .finally(3)
-        .into();
+    let either = |name: Expr, alias: Expr| Condition::any().add(name).add(alias);
+    let rank: Expr = Expr::case(
+        either(
+            Expr::col(C::SearchName).eq(folded.as_str()),
+            Expr::col(C::SearchAliases).eq(folded.as_str()),
+        ),
+        0,
+    )
+    .case(
+        either(
+            Expr::col(C::SearchName).like(format!("{folded}%")),
+            Expr::col(C::SearchAliases).like(format!("{folded}%")),
+        ),
+        1,
+    )
+    .case(
+        either(
+            Expr::col(C::SearchName).like(format!("%{folded}%")),
+            Expr::col(C::SearchAliases).like(format!("%{folded}%")),
+        ),
+        2,
+    )
+    .finally(3)
+    .into();
     Ok(query
         .order_by(rank, Order::Asc)
         .order_by(

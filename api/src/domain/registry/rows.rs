@@ -39,9 +39,11 @@ pub struct Organisation {
     pub version: i64,
     /// Folded name (sort key).
     pub search_name: String,
+    /// Folded alternate names, which search matches too.
+    pub search_aliases: Option<String>,
 }
 
-const ORGANISATION_COLUMNS: [organisation::Column; 15] = [
+const ORGANISATION_COLUMNS: [organisation::Column; 16] = [
     organisation::Column::Id,
     organisation::Column::Kind,
     organisation::Column::Name,
@@ -57,6 +59,7 @@ const ORGANISATION_COLUMNS: [organisation::Column; 15] = [
     organisation::Column::Vintages,
     organisation::Column::Version,
     organisation::Column::SearchName,
+    organisation::Column::SearchAliases,
 ];
 
 /// The columns of a membership that reads need.
@@ -119,6 +122,7 @@ impl Organisation {
             vintages: res.try_get_by_index(at + 12)?,
             version: res.try_get_by_index(at + 13)?,
             search_name: res.try_get_by_index(at + 14)?,
+            search_aliases: res.try_get_by_index(at + 15)?,
         })
     }
 }

@@ -292,19 +292,26 @@ impl MemoryRegistry {
             .filter(|(_, o)| {
                 contains(o.valid_from, o.valid_to, at)
                     && (kinds.is_empty() || kinds.contains(&o.kind))
-                    && words.iter().all(|w| o.search_name.contains(w))
+                    && (words.iter().all(|w| o.search_name.contains(w))
+                        || o.search_aliases
+                            .as_deref()
+                            .is_some_and(|a| words.iter().all(|w| a.contains(w))))
             })
             .map(|(p, o)| {
-                let name = o.search_name.as_str();
-                let rank = if name == folded {
-                    0
-                } else if name.starts_with(&folded) {
-                    1
-                } else if name.contains(&folded) {
-                    2
-                } else {
-                    3
+                // As the SQL read: the best of the name's and the alternate names' ranks.
+                let rank_of = |name: &str| {
+                    if name == folded {
+                        0
+                    } else if name.starts_with(&folded) {
+                        1
+                    } else if name.contains(&folded) {
+                        2
+                    } else {
+                        3
+                    }
                 };
+                let rank =
+                    rank_of(&o.search_name).min(o.search_aliases.as_deref().map_or(3, rank_of));
                 (rank, Reverse(o.population.unwrap_or(-1)), o.id, p as u32)
             })
             .collect();
