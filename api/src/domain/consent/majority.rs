@@ -5,6 +5,8 @@
 
 use entity::ConsentDecision;
 
+use super::Tally;
+
 /// The article every answer about the majority cites.
 pub const REFERENCE: &str = "CGCT L5211-17, L5211-5";
 
@@ -40,17 +42,6 @@ pub struct Standing {
     /// Whether the majority can still be reached (counting every undecided council as
     /// approving, as its silence would at the deadline).
     pub possible: bool,
-}
-
-/// The outcome once a decision is recorded or the deadline has passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Not decided yet.
-    Pending,
-    /// The majority is reached.
-    Approved,
-    /// The majority can no longer be reached.
-    Rejected,
 }
 
 fn is_majority(
@@ -105,16 +96,16 @@ pub fn standing(councils: &[Council]) -> Standing {
 
 /// The outcome: approved as soon as the approvals make the majority, rejected as soon as it
 /// cannot be made; once the deadline has passed, the silent councils count as approving.
-pub fn outcome(councils: &[Council], deadline_passed: bool) -> Outcome {
+pub fn outcome(councils: &[Council], deadline_passed: bool) -> Tally {
     let s = standing(councils);
     if s.reached {
-        Outcome::Approved
+        Tally::Approved
     } else if !s.possible {
-        Outcome::Rejected
+        Tally::Rejected
     } else if deadline_passed {
-        Outcome::Approved
+        Tally::Approved
     } else {
-        Outcome::Pending
+        Tally::Pending
     }
 }
 
@@ -138,20 +129,20 @@ mod tests {
     fn two_thirds_of_councils_with_more_than_half_of_the_population() {
         // 4 of 6 councils, 510 of 1,000 inhabitants; no commune above a quarter.
         let c = councils(&[(200, Y), (150, Y), (100, Y), (60, Y), (240, N), (250, N)]);
-        assert_eq!(outcome(&c, false), Outcome::Approved);
+        assert_eq!(outcome(&c, false), Tally::Approved);
         // Exactly half of the population is not more than half.
         let c = councils(&[(200, Y), (150, Y), (100, Y), (50, Y), (250, N), (250, N)]);
-        assert_eq!(outcome(&c, false), Outcome::Rejected);
+        assert_eq!(outcome(&c, false), Tally::Rejected);
     }
 
     #[test]
     fn half_of_councils_with_two_thirds_of_the_population() {
         // 3 of 6 councils, 700 of 1,000 inhabitants (the most populous, 240, among them).
         let c = councils(&[(240, Y), (230, Y), (230, Y), (100, N), (100, N), (100, N)]);
-        assert_eq!(outcome(&c, false), Outcome::Approved);
+        assert_eq!(outcome(&c, false), Tally::Approved);
         // 3 of 6 with 660: neither majority, and nothing is pending.
         let c = councils(&[(240, Y), (210, Y), (210, Y), (110, N), (115, N), (115, N)]);
-        assert_eq!(outcome(&c, false), Outcome::Rejected);
+        assert_eq!(outcome(&c, false), Tally::Rejected);
     }
 
     #[test]
@@ -161,29 +152,29 @@ mod tests {
         let s = standing(&c);
         assert_eq!(s.required, Some(1));
         assert!(!s.possible);
-        assert_eq!(outcome(&c, true), Outcome::Rejected);
+        assert_eq!(outcome(&c, true), Tally::Rejected);
         // At a quarter exactly it has no such weight.
         let c = councils(&[(250, N), (150, Y), (150, Y), (150, Y), (150, Y), (150, Y)]);
         assert_eq!(standing(&c).required, None);
-        assert_eq!(outcome(&c, false), Outcome::Approved);
+        assert_eq!(outcome(&c, false), Tally::Approved);
     }
 
     #[test]
     fn silence_is_approval_only_once_the_deadline_has_passed() {
         let c = councils(&[(100, Y), (100, P), (100, P), (100, P)]);
-        assert_eq!(outcome(&c, false), Outcome::Pending);
-        assert_eq!(outcome(&c, true), Outcome::Approved);
+        assert_eq!(outcome(&c, false), Tally::Pending);
+        assert_eq!(outcome(&c, true), Tally::Approved);
         // Two refusals of four leave the first majority out of reach, but half of the
         // councils with two thirds of the population remains possible until the end.
         let c = councils(&[(350, P), (350, P), (150, N), (150, N)]);
-        assert_eq!(outcome(&c, false), Outcome::Pending);
-        assert_eq!(outcome(&c, true), Outcome::Approved);
+        assert_eq!(outcome(&c, false), Tally::Pending);
+        assert_eq!(outcome(&c, true), Tally::Approved);
         let c = councils(&[(300, P), (200, N), (200, N), (300, N)]);
-        assert_eq!(outcome(&c, false), Outcome::Rejected);
+        assert_eq!(outcome(&c, false), Tally::Rejected);
     }
 
     #[test]
     fn no_member_no_majority() {
-        assert_eq!(outcome(&[], true), Outcome::Rejected);
+        assert_eq!(outcome(&[], true), Tally::Rejected);
     }
 }

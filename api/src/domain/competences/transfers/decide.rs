@@ -5,10 +5,10 @@ use chrono::NaiveDate;
 use entity::{TransferStatus, transfer};
 use sea_orm::{ActiveEnum, DatabaseConnection};
 
-use super::{Transfer, complete::complete, one, populations, record, set_status};
+use super::{Transfer, complete::complete, majority_tally, one, record, set_status};
 use crate::auth::Role;
 use crate::domain::audit::{Operation, WriteContext};
-use crate::domain::consent::majority::{self, Outcome};
+use crate::domain::consent::majority;
 use crate::domain::consent::{self, Subject, Tally};
 use crate::domain::{authz, codes};
 use crate::error::{AppError, AppResult};
@@ -67,12 +67,7 @@ pub async fn decide(
     )
     .await?;
     let tally = if current.rule == entity::TransferRule::QualifiedMajority {
-        let populations = populations(&txn, decisions.iter().map(|c| c.party_id).collect()).await?;
-        match majority::outcome(&super::councils(&decisions, &populations), false) {
-            Outcome::Pending => Tally::Pending,
-            Outcome::Approved => Tally::Approved,
-            Outcome::Rejected => Tally::Rejected,
-        }
+        majority_tally(&txn, &decisions, false).await?
     } else {
         consent::unanimity(&decisions)
     };
@@ -153,15 +148,11 @@ pub async fn settle(db: &DatabaseConnection, ctx: &WriteContext, id: i64) -> App
             format!("the member councils have until {deadline} to decide"),
         ));
     }
-    let populations =
-        populations(&txn, current.consents.iter().map(|c| c.party_id).collect()).await?;
-    let tally = match majority::outcome(&super::councils(&current.consents, &populations), true) {
-        Outcome::Rejected => Tally::Rejected,
-        _ => {
-            consent::deem_approved(&txn, ctx, Subject::Transfer, id, majority::REFERENCE).await?;
-            Tally::Approved
-        }
-    };
+    // Past the deadline the outcome is approved or rejected, never pending.
+    let tally = majority_tally(&txn, &current.consents, true).await?;
+    if tally == Tally::Approved {
+        consent::deem_approved(&txn, ctx, Subject::Transfer, id, majority::REFERENCE).await?;
+    }
     conclude(
         &txn,
         ctx,

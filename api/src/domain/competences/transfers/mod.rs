@@ -93,6 +93,19 @@ fn councils(consents: &[entity::consent::Model], populations: &HashMap<i64, i64>
         .collect()
 }
 
+/// Where the member councils' `decisions` leave a transfer decided by majority.
+async fn majority_tally<C: ConnectionTrait>(
+    db: &C,
+    decisions: &[entity::consent::Model],
+    deadline_passed: bool,
+) -> AppResult<consent::Tally> {
+    let populations = populations(db, decisions.iter().map(|c| c.party_id).collect()).await?;
+    Ok(majority::outcome(
+        &councils(decisions, &populations),
+        deadline_passed,
+    ))
+}
+
 async fn with_consents<C: ConnectionTrait>(
     db: &C,
     rows: Vec<transfer::Model>,
