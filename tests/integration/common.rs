@@ -364,6 +364,15 @@ impl TestApp {
 
     /// Sends a request to the router.
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+        let (status, _, body) = self.exchange(request).await;
+        (status, body)
+    }
+
+    /// Sends a request to the router: status, headers and body.
+    pub async fn exchange(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
         let response = self
             .router
             .clone()
@@ -371,6 +380,7 @@ impl TestApp {
             .await
             .expect("router is infallible");
         let status = response.status();
+        let headers = response.headers().clone();
         let body = response
             .into_body()
             .collect()
@@ -378,7 +388,7 @@ impl TestApp {
             .expect("body")
             .to_bytes()
             .to_vec();
-        (status, body)
+        (status, headers, body)
     }
 
     /// `GET path`: status and body text.

@@ -48,9 +48,14 @@ async fn graphiql_for_browsers_and_queries_over_get() {
         .header(header::ACCEPT, "text/html")
         .body(Body::empty())
         .unwrap();
-    let (status, body) = app.send(request).await;
+    let (status, headers, body) = app.exchange(request).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(String::from_utf8_lossy(&body).contains("graphiql"));
+    let page = String::from_utf8_lossy(&body);
+    assert!(page.contains("GraphiQL"), "{page}");
+    // The page may reach only its own server: no CDN, no other origin.
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(policy.contains("default-src 'none'") && policy.contains("script-src 'self'"));
+    assert!(!page.contains("//"), "an absolute URL in the page: {page}");
 
     let (status, body) = app
         .get("/graphql?query=%7Borganisation(inseeCode%3A%2235238%22)%7Bname%7D%7D")
@@ -119,4 +124,65 @@ async fn readiness_turns_false_once_shutdown_begins() {
     // The server drains and stops; from the moment shutdown begins, readiness is false.
     server.await.unwrap().unwrap();
     assert_eq!(readyz().await, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+/// The page's assets, from the page's own references: each is served from the binary,
+/// gzipped to browsers and plain to clients that do not take gzip, cached as immutable.
+#[tokio::test]
+async fn graphiql_assets_are_served_from_the_binary() {
+    use std::io::Read;
+    let app = TestApp::new().await;
+    let (_, page) = app.get("/graphql").await;
+    let assets: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|part| part.starts_with("graphiql/"))
+        .collect();
+    assert_eq!(assets.len(), 5, "{page}");
+    for asset in assets {
+        let path = format!("/{asset}");
+        let request = Request::get(&path)
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, zipped) = app.exchange(request).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            headers[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        let (_, plain_headers, plain) = app
+            .exchange(Request::get(&path).body(Body::empty()).unwrap())
+            .await;
+        assert!(
+            plain_headers.get(header::CONTENT_ENCODING).is_none(),
+            "{path}"
+        );
+        let unzipped = match headers.get(header::CONTENT_ENCODING) {
+            Some(coding) => {
+                assert_eq!(coding, "gzip");
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(&zipped[..])
+                    .read_to_end(&mut out)
+                    .unwrap();
+                out
+            }
+            None => zipped,
+        };
+        assert_eq!(unzipped, plain, "{path}");
+        assert!(plain.len() > 1_000, "{path}: {} bytes", plain.len());
+        let kind = headers[header::CONTENT_TYPE].to_str().unwrap();
+        let expected = if path.ends_with(".css") {
+            "text/css"
+        } else {
+            "text/javascript"
+        };
+        assert!(kind.starts_with(expected), "{path}: {kind}");
+    }
+    // Another version (a page cached from an older binary) is not served stale bytes.
+    let (status, _) = app.get("/graphiql/0.0.0/graphiql.min.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.get("/graphiql/x/../../etc/passwd").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

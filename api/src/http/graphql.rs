@@ -4,13 +4,12 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use tracing::Instrument;
 
 use super::wire::{self, Media};
@@ -190,14 +189,7 @@ pub(super) async fn get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     if browser || query.as_deref().is_none_or(str::is_empty) {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .title("Maillage")
-                .finish(),
-        )
-        .into_response();
+        return super::graphiql::page();
     }
     let request = match wire::from_get(query.as_deref()) {
         Ok(request) => request,

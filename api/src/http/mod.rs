@@ -3,6 +3,7 @@
 //! ids, authentication, the client's address.
 
 mod export;
+mod graphiql;
 mod graphql;
 pub mod metrics;
 pub mod shutdown;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     let limits = state.limits.clone();
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphiql/{version}/{file}", get(graphiql::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
