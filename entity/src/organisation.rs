@@ -54,6 +54,8 @@ pub struct Model {
     pub alternate_names: Option<String>,
     /// The alternate names folded for search (" / " between them).
     pub search_aliases: Option<String>,
+    /// A commune's postal codes (La Poste), space-separated, as the COG lists them.
+    pub postal_codes: Option<String>,
     /// A short public description.
     pub description: Option<String>,
     /// Public website.

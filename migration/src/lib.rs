@@ -16,6 +16,7 @@ mod m20261203_000009_reserved_rules;
 mod m20261203_000010_transfer_majority;
 mod m20261203_000011_declarations_in_registry;
 mod m20261203_000012_search_aliases;
+mod m20261203_000013_postal_codes;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_transfer_majority::Migration),
             Box::new(m20261203_000011_declarations_in_registry::Migration),
             Box::new(m20261203_000012_search_aliases::Migration),
+            Box::new(m20261203_000013_postal_codes::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
-//! A newcomer's first questions: search as people type it (abbreviations of place names, the
-//! words people use for competences, shipped as data), and where parts of communes lie.
+//! A newcomer's first questions: search as people type it (abbreviations of place names,
+//! postal codes, the words people use for competences, shipped as data), and where parts of
+//! communes lie.
 
 use serde_json::json;
 
@@ -29,6 +30,57 @@ async fn place_names_are_found_as_people_type_them() {
             .await;
         assert_eq!(data["search"][0]["inseeCode"], expected, "{typed}: {data}");
     }
+}
+
+#[tokio::test]
+async fn communes_are_found_by_their_postal_codes() {
+    let app = TestApp::new().await;
+    let data = app
+        .query(
+            r#"{ organisation(inseeCode: "35360") { name postalCodes } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["organisation"]["postalCodes"],
+        json!(["35500"]),
+        "{data}"
+    );
+
+    // (typed, INSEE code of the first answer, a postal code every answer has or starts with)
+    let table = [
+        ("35500", "35360", "35500"),
+        ("vitre 35500", "35360", "35500"),
+        // A code shared by a city and its arrondissement: the city first.
+        ("75001", "75056", "75001"),
+        // As people type: a prefix of codes.
+        ("3550", "35360", "3550"),
+    ];
+    for (typed, expected, code) in table {
+        let data = app
+            .query(
+                "query($t: String!) { search(text: $t, first: 10) { inseeCode postalCodes } }",
+                json!({ "t": typed }),
+            )
+            .await;
+        let hits = data["search"].as_array().unwrap();
+        assert_eq!(hits[0]["inseeCode"], expected, "{typed}: {data}");
+        for hit in hits {
+            let codes = hit["postalCodes"].as_array().unwrap();
+            assert!(
+                codes.iter().any(|c| c.as_str().unwrap().starts_with(code)),
+                "{typed}: {hit}"
+            );
+        }
+    }
+    let data = app
+        .query(
+            r#"{ search(text: "35500", kinds: [COMMUNE], first: 50) { name } }"#,
+            json!({}),
+        )
+        .await;
+    // Vitré and the communes around it that share its post office's code.
+    assert!(data["search"].as_array().unwrap().len() > 1, "{data}");
 }
 
 #[tokio::test]

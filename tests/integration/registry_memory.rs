@@ -296,6 +296,10 @@ async fn memory_answers_every_read_as_sql_does() {
         "alsace",
         "Val d'Ille",
         "xyzzy",
+        "35500",
+        "vitre 35500",
+        "3550",
+        "75001",
     ] {
         for kinds in [vec![], vec![K::Commune], vec![K::Cc, K::Ca]] {
             for at in ["2024-12-31", "2026-06-01"].map(day) {

@@ -113,6 +113,7 @@ type OrgFacts = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 fn facts_of_model(m: &organisation::Model) -> OrgFacts {
@@ -127,6 +128,7 @@ fn facts_of_model(m: &organisation::Model) -> OrgFacts {
         m.departement_code.clone(),
         m.region_code.clone(),
         m.vintages.clone(),
+        m.postal_codes.clone(),
     )
 }
 
@@ -158,6 +160,7 @@ async fn apply_organisations(
             rec.departement.clone(),
             rec.region.clone(),
             Some(vintages_text(&rec.vintages)),
+            (!rec.postal_codes.is_empty()).then(|| rec.postal_codes.join(" ")),
         );
         let active = organisation::ActiveModel {
             kind: Set(rec.kind),
@@ -171,6 +174,7 @@ async fn apply_organisations(
             departement_code: Set(rec.departement.clone()),
             region_code: Set(rec.region.clone()),
             vintages: Set(facts.9.clone()),
+            postal_codes: Set(facts.10.clone()),
             updated_at: Set(now),
             ..Default::default()
         };

@@ -44,6 +44,9 @@ pub struct OrganisationRecord {
     /// Latest population.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<i64>,
+    /// Postal codes of a commune (latest vintage that lists them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub postal_codes: Vec<String>,
     /// Start (inclusive), `None` when it predates the first vintage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<NaiveDate>,

@@ -71,6 +71,9 @@ pub struct Commune {
     /// Codes of communes merged into this one.
     #[serde(default)]
     pub anciens_codes: Vec<String>,
+    /// Postal codes (La Poste) of the commune's territory.
+    #[serde(default)]
+    pub codes_postaux: Vec<String>,
 }
 
 /// A member commune of an EPCI or EPT.

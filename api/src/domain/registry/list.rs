@@ -280,9 +280,9 @@ pub(super) fn search_text(text: &str) -> AppResult<String> {
     Ok(crate::domain::text::spell_out(&folded))
 }
 
-/// Organisations valid at `at` whose folded name contains every word of `text`: exact
-/// matches first, then names starting with the text, then the rest; larger populations
-/// first within each.
+/// Organisations valid at `at` whose folded name, alternate names or postal codes contain
+/// every word of `text`: exact matches (of a name, or of one postal code) first, then names
+/// starting with the text, then the rest; larger populations first within each.
 pub async fn search(
     db: &DatabaseConnection,
     text: &str,
@@ -293,22 +293,34 @@ pub async fn search(
     use organisation::Column as C;
     let folded = search_text(text)?;
     let mut query = organisations().filter(valid_at(C::ValidFrom, C::ValidTo, at));
-    // Every word in the name, or every word in the alternate names.
-    let (mut in_name, mut in_aliases) = (Condition::all(), Condition::all());
+    // Every word in the name or the alternate names, or starting one of the postal codes
+    // ("vitre 35500"; "3550" as people type a code, not 83550).
     for word in folded.split(' ') {
-        in_name = in_name.add(C::SearchName.like(format!("%{word}%")));
-        in_aliases = in_aliases.add(C::SearchAliases.like(format!("%{word}%")));
+        let like = format!("%{word}%");
+        query = query.filter(
+            Condition::any()
+                .add(C::SearchName.like(like.as_str()))
+                .add(C::SearchAliases.like(like.as_str()))
+                .add(C::PostalCodes.like(format!("{word}%")))
+                .add(C::PostalCodes.like(format!("% {word}%"))),
+        );
     }
-    query = query.filter(Condition::any().add(in_name).add(in_aliases));
     if !kinds.is_empty() {
         query = query.filter(C::Kind.is_in(kinds.to_vec()));
     }
     let either = |name: Expr, alias: Expr| Condition::any().add(name).add(alias);
+    // A postal code typed whole ranks as an exact name: one of the codes is the text.
+    let one_code = Condition::any()
+        .add(Expr::col(C::PostalCodes).eq(folded.as_str()))
+        .add(Expr::col(C::PostalCodes).like(format!("{folded} %")))
+        .add(Expr::col(C::PostalCodes).like(format!("% {folded}")))
+        .add(Expr::col(C::PostalCodes).like(format!("% {folded} %")));
     let rank: Expr = Expr::case(
         either(
             Expr::col(C::SearchName).eq(folded.as_str()),
             Expr::col(C::SearchAliases).eq(folded.as_str()),
-        ),
+        )
+        .add(one_code),
         0,
     )
     .case(

@@ -41,9 +41,11 @@ pub struct Organisation {
     pub search_name: String,
     /// Folded alternate names, which search matches too.
     pub search_aliases: Option<String>,
+    /// A commune's postal codes, space-separated; search matches them too.
+    pub postal_codes: Option<String>,
 }
 
-const ORGANISATION_COLUMNS: [organisation::Column; 16] = [
+const ORGANISATION_COLUMNS: [organisation::Column; 17] = [
     organisation::Column::Id,
     organisation::Column::Kind,
     organisation::Column::Name,
@@ -60,6 +62,7 @@ const ORGANISATION_COLUMNS: [organisation::Column; 16] = [
     organisation::Column::Version,
     organisation::Column::SearchName,
     organisation::Column::SearchAliases,
+    organisation::Column::PostalCodes,
 ];
 
 /// The columns of a membership that reads need.
@@ -123,6 +126,7 @@ impl Organisation {
             version: res.try_get_by_index(at + 13)?,
             search_name: res.try_get_by_index(at + 14)?,
             search_aliases: res.try_get_by_index(at + 15)?,
+            postal_codes: res.try_get_by_index(at + 16)?,
         })
     }
 }

@@ -111,6 +111,15 @@ impl Organisation {
         self.model.population
     }
 
+    /// A commune's postal codes (La Poste, as the COG lists them), which `search` also finds;
+    /// empty for other organisations.
+    async fn postal_codes(&self) -> Vec<&str> {
+        self.model
+            .postal_codes
+            .as_deref()
+            .map_or_else(Vec::new, |codes| codes.split(' ').collect())
+    }
+
     /// First day of existence (inclusive); null when it predates the data.
     async fn valid_from(&self) -> Option<Date> {
         self.model.valid_from.map(Date)

@@ -63,6 +63,7 @@ impl Builder {
                     insee_code: o.insee_code.clone(),
                     siren: o.siren.clone(),
                     population,
+                    postal_codes: o.postal_codes.clone(),
                     valid_from,
                     valid_to,
                     departement: o.departement.clone(),

@@ -32,6 +32,7 @@ struct OrgBuild {
     insee_code: Option<String>,
     siren: Option<String>,
     population: Option<i64>,
+    postal_codes: Vec<String>,
     departement: Option<String>,
     region: Option<String>,
     territory: Option<usize>,
@@ -165,6 +166,7 @@ impl Builder {
             insee_code: None,
             siren: siren.map(str::to_owned),
             population: None,
+            postal_codes: Vec::new(),
             departement: None,
             region: None,
             territory: None,
@@ -246,6 +248,9 @@ impl Builder {
             org.name = c.nom.clone();
             org.insee_code = Some(c.code.clone());
             org.population = c.population.or(org.population);
+            if !c.codes_postaux.is_empty() {
+                org.postal_codes = c.codes_postaux.clone();
+            }
             org.departement = c.departement.clone();
             org.region = c.region.clone();
             communes.insert((kind, c.code.clone()), idx);

@@ -274,8 +274,8 @@ impl MemoryRegistry {
         }
     }
 
-    /// Organisations valid at `at` whose folded name contains every word of `text`, ranked as
-    /// [`super::super::search`] ranks them.
+    /// Organisations valid at `at` whose folded name, alternate names or postal codes contain
+    /// every word of `text`, ranked as [`super::super::search`] ranks them.
     pub fn search(
         &self,
         text: &str,
@@ -292,10 +292,13 @@ impl MemoryRegistry {
             .filter(|(_, o)| {
                 contains(o.valid_from, o.valid_to, at)
                     && (kinds.is_empty() || kinds.contains(&o.kind))
-                    && (words.iter().all(|w| o.search_name.contains(w))
-                        || o.search_aliases
-                            .as_deref()
-                            .is_some_and(|a| words.iter().all(|w| a.contains(w))))
+                    && words.iter().all(|w| {
+                        o.search_name.contains(w)
+                            || o.search_aliases.as_deref().is_some_and(|a| a.contains(w))
+                            || o.postal_codes
+                                .as_deref()
+                                .is_some_and(|c| c.split(' ').any(|c| c.starts_with(w)))
+                    })
             })
             .map(|(p, o)| {
                 // As the SQL read: the best of the name's and the alternate names' ranks.
@@ -310,8 +313,15 @@ impl MemoryRegistry {
                         3
                     }
                 };
-                let rank =
-                    rank_of(&o.search_name).min(o.search_aliases.as_deref().map_or(3, rank_of));
+                let one_code = o
+                    .postal_codes
+                    .as_deref()
+                    .is_some_and(|codes| codes.split(' ').any(|c| c == folded));
+                let rank = if one_code {
+                    0
+                } else {
+                    rank_of(&o.search_name).min(o.search_aliases.as_deref().map_or(3, rank_of))
+                };
                 (rank, Reverse(o.population.unwrap_or(-1)), o.id, p as u32)
             })
             .collect();
