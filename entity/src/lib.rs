@@ -17,6 +17,7 @@ pub mod consent;
 pub mod contact_point;
 pub mod idempotency_record;
 pub mod legal_rule;
+pub mod mandate;
 pub mod membership;
 pub mod organisation;
 pub mod reference_dataset;

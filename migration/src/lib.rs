@@ -17,6 +17,7 @@ mod m20261203_000010_transfer_majority;
 mod m20261203_000011_declarations_in_registry;
 mod m20261203_000012_search_aliases;
 mod m20261203_000013_postal_codes;
+mod m20261203_000014_mandates;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_declarations_in_registry::Migration),
             Box::new(m20261203_000012_search_aliases::Migration),
             Box::new(m20261203_000013_postal_codes::Migration),
+            Box::new(m20261203_000014_mandates::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ mod http;
 mod identity;
 mod law;
 mod live_connections;
+mod mandates;
 mod newcomer;
 mod red_team;
 mod reference_import;

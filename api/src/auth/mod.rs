@@ -4,7 +4,7 @@
 mod keys;
 mod token;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jsonwebtoken::{Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,8 @@ pub enum Role {
 }
 
 impl Role {
-    fn parse(name: &str) -> Option<Role> {
+    /// The role named `name` (any case), as tokens and mandates spell them.
+    pub fn parse(name: &str) -> Option<Role> {
         Some(match name.trim().to_ascii_lowercase().as_str() {
             "editor" => Role::Editor,
             "admin" => Role::Admin,
@@ -41,6 +42,17 @@ impl Role {
             "superadmin" => Role::Superadmin,
             _ => return None,
         })
+    }
+
+    /// The role's name as tokens and mandates spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+            Role::Partner => "partner",
+            Role::State => "state",
+            Role::Superadmin => "superadmin",
+        }
     }
 }
 
@@ -123,6 +135,9 @@ pub struct Actor {
     pub organisation_id: Option<i64>,
     /// Roles.
     pub roles: BTreeSet<Role>,
+    /// Organisations that mandated the actor's organisation to act for them, with the roles
+    /// each granted (in force when the request began).
+    pub mandates: BTreeMap<i64, BTreeSet<Role>>,
 }
 
 impl Actor {
@@ -141,9 +156,14 @@ impl Actor {
         self.roles.contains(&role)
     }
 
-    /// Whether the actor acts for organisation `id` with one of `roles`.
+    /// Whether the actor acts for organisation `id` with one of `roles`: its own organisation
+    /// with its token's roles, or one that mandated it with the roles the mandate grants.
     pub fn acts_for(&self, id: i64, roles: &[Role]) -> bool {
-        self.organisation_id == Some(id) && roles.iter().any(|r| self.has(*r))
+        (self.organisation_id == Some(id) && roles.iter().any(|r| self.has(*r)))
+            || self
+                .mandates
+                .get(&id)
+                .is_some_and(|granted| roles.iter().any(|r| granted.contains(r)))
     }
 }
 

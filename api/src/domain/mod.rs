@@ -12,6 +12,7 @@ pub mod feed;
 pub mod feed_signal;
 pub mod groupings;
 pub mod idempotency;
+pub mod mandates;
 pub mod pagination;
 pub mod partners;
 pub mod profile;

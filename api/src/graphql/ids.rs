@@ -25,10 +25,12 @@ pub enum NodeType {
     Reservation,
     /// An agreement between organisations.
     Agreement,
+    /// A mandate to act for an organisation.
+    Mandate,
 }
 
 /// Every node type, in declaration order.
-const ALL: [NodeType; 8] = [
+const ALL: [NodeType; 9] = [
     NodeType::Organisation,
     NodeType::ContactPoint,
     NodeType::AuditRecord,
@@ -37,6 +39,7 @@ const ALL: [NodeType; 8] = [
     NodeType::Resource,
     NodeType::Reservation,
     NodeType::Agreement,
+    NodeType::Mandate,
 ];
 
 impl NodeType {
@@ -56,6 +59,7 @@ impl NodeType {
             NodeType::Resource => "Resource",
             NodeType::Reservation => "Reservation",
             NodeType::Agreement => "Agreement",
+            NodeType::Mandate => "Mandate",
         }
     }
 }
@@ -81,7 +85,7 @@ fn type_of_field(key: &str) -> Option<NodeType> {
     Some(match key {
         "organisationId" | "ownerId" | "fromId" | "toId" | "locationId" | "requesterId"
         | "draftedById" | "partyId" | "memberId" | "groupId" | "scope" | "members"
-        | "territories" | "organisations" => NodeType::Organisation,
+        | "territories" | "organisations" | "grantorId" | "granteeId" => NodeType::Organisation,
         "resourceId" | "resources" => NodeType::Resource,
         "agreementId" => NodeType::Agreement,
         "transferId" => NodeType::Transfer,

@@ -39,6 +39,7 @@ pub struct Mutation(
     competences::CompetenceMutation,
     resources::ResourceMutation,
     agreements::AgreementMutation,
+    governance::MandateMutation,
 );
 
 /// The executable schema.

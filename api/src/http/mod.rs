@@ -138,10 +138,16 @@ pub(crate) async fn actor_from_claims(state: &AppState, claims: &Claims) -> AppR
                 .map(|o| o.id)
         }
     };
+    // The mandates in force now: a revocation takes effect from the next request.
+    let mandates = match organisation_id {
+        Some(org) => crate::domain::mandates::held_by(&state.db, org, state.clock.now()).await?,
+        None => Default::default(),
+    };
     Ok(Actor {
         subject: Some(claims.sub.clone()),
         organisation_id,
         roles: claims.roles(),
+        mandates,
     })
 }
 

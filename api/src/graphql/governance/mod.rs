@@ -1,9 +1,11 @@
-//! Governance queries: who the caller is, and the audit trail.
+//! Governance: who the caller is, the audit trail, the change feed, and mandates.
 
 mod feed;
+mod mandates;
 mod subscription;
 
 pub use feed::{ChangeEvent, ChangeOperation, ChangePage, FeedQuery};
+pub use mandates::{Mandate, MandateMutation};
 pub use subscription::Subscription;
 
 use async_graphql::connection::{Connection, Edge};

@@ -29,6 +29,7 @@ use crate::error::AppError;
 use crate::graphql::agreements::{self, Agreement};
 use crate::graphql::competences::{Assignment, Transfer};
 use crate::graphql::context::{actor, before_data, loaders, registry_reads, request, state};
+use crate::graphql::governance::Mandate;
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::resources::{Reservation, Resource};
 use crate::graphql::scalars::Date;
@@ -51,6 +52,8 @@ pub enum Node {
     Reservation(Reservation),
     /// An agreement between organisations.
     Agreement(Agreement),
+    /// A mandate to act for an organisation.
+    Mandate(Mandate),
 }
 
 /// Which organisations a list returns.
@@ -123,6 +126,11 @@ pub(crate) async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Re
             .load(n)
             .await?
             .map(|r| Node::Reservation(Reservation::new(r, today)))),
+        NodeType::Mandate => Ok(
+            crate::domain::mandates::visible(&state(ctx)?.db, actor(ctx)?, n)
+                .await?
+                .map(|m| Node::Mandate(Mandate(m))),
+        ),
         NodeType::Agreement => Ok(agreements::load(ctx, Some(n), today)
             .await?
             .map(Node::Agreement)),

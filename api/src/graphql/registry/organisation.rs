@@ -12,7 +12,7 @@ use super::membership::Membership;
 use crate::domain::registry::{Direction, Organisation as Row};
 use crate::graphql::agreements::{self, Agreement, AgreementStatus};
 use crate::graphql::competences::Responsibility;
-use crate::graphql::context::{before_data, loaders, state};
+use crate::graphql::context::{before_data, loaders, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::resources::{self, Reservation, ReservationSide, ReservationStatus, Resource};
 use crate::graphql::scalars::Date;
@@ -294,6 +294,31 @@ impl Organisation {
         at: Option<Date>,
     ) -> Result<Vec<Agreement>> {
         agreements::of_organisation(ctx, self.model.id, status, at.map(|d| d.0)).await
+    }
+
+    /// Mandates it granted (`granted: true`, the default: organisations acting for it) or
+    /// received (organisations it acts for), newest first; those ended or revoked too with
+    /// `includeEnded`. For its own staff and State services; empty for anyone else.
+    async fn mandates(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = true)] granted: bool,
+        #[graphql(default = false)] include_ended: bool,
+    ) -> Result<Vec<crate::graphql::governance::Mandate>> {
+        let req = request(ctx)?;
+        let rows = crate::domain::mandates::of_organisation(
+            &state(ctx)?.db,
+            &req.actor,
+            self.model.id,
+            granted,
+            include_ended,
+            req.now,
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(crate::graphql::governance::Mandate)
+            .collect())
     }
 
     /// The resources it shares that the caller may see (retired ones too), oldest first.
