@@ -159,13 +159,11 @@ pub async fn grant(
     }
     let now = ctx.now;
     let from = new.valid_from.unwrap_or(now);
-    if let Some(to) = new.valid_to {
-        if to <= from || to <= now {
-            return Err(AppError::bad_input(
-                "input.validTo",
-                "the end must come after the start and after now",
-            ));
-        }
+    if new.valid_to.is_some_and(|to| to <= from || to <= now) {
+        return Err(AppError::bad_input(
+            "input.validTo",
+            "the end must come after the start and after now",
+        ));
     }
     let hash = idempotency::input_hash(&serde_json::to_value(&new).unwrap_or_default());
     let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
