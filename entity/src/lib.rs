@@ -21,6 +21,8 @@ pub mod mandate;
 pub mod membership;
 pub mod organisation;
 pub mod reference_dataset;
+pub mod referral;
+pub mod referral_hop;
 pub mod reservation;
 pub mod resource;
 pub mod resource_coverage;
@@ -32,6 +34,7 @@ pub mod values;
 pub use competence_values::{
     AssignmentBasis, CompetenceRole, ConsentDecision, RuleLayer, TransferRule, TransferStatus,
 };
+pub use referral::ReferralStatus;
 pub use resource_values::{
     AgreementKind, AgreementStatus, BookingPolicy, CostModel, CoverageScope, PartyRole,
     ReservationStatus, ResourceKind, ResourceStatus,

@@ -18,6 +18,7 @@ mod m20261203_000011_declarations_in_registry;
 mod m20261203_000012_search_aliases;
 mod m20261203_000013_postal_codes;
 mod m20261203_000014_mandates;
+mod m20261203_000015_referrals;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_search_aliases::Migration),
             Box::new(m20261203_000013_postal_codes::Migration),
             Box::new(m20261203_000014_mandates::Migration),
+            Box::new(m20261203_000015_referrals::Migration),
         ]
     }
 }

@@ -17,7 +17,7 @@ use crate::auth::{Actor, Role};
 use crate::error::{AppError, AppResult};
 
 /// The entity types the feed carries.
-pub const ENTITY_TYPES: [&str; 7] = [
+pub const ENTITY_TYPES: [&str; 9] = [
     "Organisation",
     "ContactPoint",
     "Assignment",
@@ -25,6 +25,8 @@ pub const ENTITY_TYPES: [&str; 7] = [
     "Resource",
     "Reservation",
     "Agreement",
+    "Mandate",
+    "Referral",
 ];
 
 /// A position in the feed.
@@ -127,6 +129,22 @@ async fn visible(
     actor: &Actor,
     rows: Vec<change_event::Model>,
 ) -> AppResult<Vec<change_event::Model>> {
+    // Referrals are for the organisations they passed through, the State included only
+    // when it is one of them (it reads their aggregates, not the requests of persons).
+    let referral_ids: Vec<i64> = rows
+        .iter()
+        .filter(|e| e.entity_type == "Referral")
+        .map(|e| e.entity_id)
+        .collect();
+    let seen: HashMap<i64, bool> = super::referrals::by_ids_in(db, &referral_ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.model.id, r.visible_to(actor)))
+        .collect();
+    let rows: Vec<change_event::Model> = rows
+        .into_iter()
+        .filter(|e| e.entity_type != "Referral" || seen.get(&e.entity_id).copied().unwrap_or(false))
+        .collect();
     if actor.has(Role::State) || actor.has(Role::Superadmin) {
         return Ok(rows);
     }
@@ -186,6 +204,9 @@ async fn visible(
                 .get(&(kind, e.entity_id))
                 .copied()
                 .unwrap_or_else(|| staff(e.organisation_id)),
+            // A mandate is its parties' business: the grantor's staff see its events (the
+            // grantee reads its mandates through `Organisation.mandates`).
+            "Mandate" => staff(e.organisation_id),
             _ => true,
         })
         .collect())

@@ -27,10 +27,12 @@ pub enum NodeType {
     Agreement,
     /// A mandate to act for an organisation.
     Mandate,
+    /// A referral of a person's request.
+    Referral,
 }
 
 /// Every node type, in declaration order.
-const ALL: [NodeType; 9] = [
+const ALL: [NodeType; 10] = [
     NodeType::Organisation,
     NodeType::ContactPoint,
     NodeType::AuditRecord,
@@ -40,6 +42,7 @@ const ALL: [NodeType; 9] = [
     NodeType::Reservation,
     NodeType::Agreement,
     NodeType::Mandate,
+    NodeType::Referral,
 ];
 
 impl NodeType {
@@ -60,6 +63,7 @@ impl NodeType {
             NodeType::Reservation => "Reservation",
             NodeType::Agreement => "Agreement",
             NodeType::Mandate => "Mandate",
+            NodeType::Referral => "Referral",
         }
     }
 }
@@ -85,7 +89,8 @@ fn type_of_field(key: &str) -> Option<NodeType> {
     Some(match key {
         "organisationId" | "ownerId" | "fromId" | "toId" | "locationId" | "requesterId"
         | "draftedById" | "partyId" | "memberId" | "groupId" | "scope" | "members"
-        | "territories" | "organisations" | "grantorId" | "granteeId" => NodeType::Organisation,
+        | "territories" | "organisations" | "grantorId" | "granteeId" | "communeId" | "filerId"
+        | "handlerId" => NodeType::Organisation,
         "resourceId" | "resources" => NodeType::Resource,
         "agreementId" => NodeType::Agreement,
         "transferId" => NodeType::Transfer,

@@ -13,6 +13,7 @@ pub mod loaders;
 pub mod parse_cache;
 pub mod payload;
 pub mod price;
+pub mod referrals;
 pub mod registry;
 pub mod resources;
 pub mod scalars;
@@ -40,6 +41,7 @@ pub struct Mutation(
     resources::ResourceMutation,
     agreements::AgreementMutation,
     governance::MandateMutation,
+    referrals::ReferralMutation,
 );
 
 /// The executable schema.

@@ -54,6 +54,8 @@ pub enum Node {
     Agreement(Agreement),
     /// A mandate to act for an organisation.
     Mandate(Mandate),
+    /// A referral of a person's request.
+    Referral(crate::graphql::referrals::Referral),
 }
 
 /// Which organisations a list returns.
@@ -126,6 +128,13 @@ pub(crate) async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Re
             .load(n)
             .await?
             .map(|r| Node::Reservation(Reservation::new(r, today)))),
+        NodeType::Referral => {
+            Ok(
+                crate::domain::referrals::visible(&state(ctx)?.db, actor(ctx)?, n)
+                    .await?
+                    .map(|r| Node::Referral(crate::graphql::referrals::Referral(r))),
+            )
+        }
         NodeType::Mandate => Ok(
             crate::domain::mandates::visible(&state(ctx)?.db, actor(ctx)?, n)
                 .await?

@@ -321,6 +321,43 @@ impl Organisation {
             .collect())
     }
 
+    /// Referrals it handles now (`HANDLER`) or filed (`FILER`), newest first, with these
+    /// statuses, only overdue ones (or only others) when `overdue` is given; `first` (default
+    /// 20, at most 100). For its own staff and the applications it mandated; empty otherwise.
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        role: crate::graphql::referrals::ReferralRole,
+        status: Option<Vec<crate::graphql::referrals::ReferralStatus>>,
+        overdue: Option<bool>,
+        first: Option<i32>,
+    ) -> Result<Vec<crate::graphql::referrals::Referral>> {
+        let req = request(ctx)?;
+        let statuses: Vec<entity::ReferralStatus> = status
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let limit = crate::domain::pagination::page_size(first)?;
+        let rows = crate::domain::referrals::of_organisation(
+            &state(ctx)?.db,
+            &req.actor,
+            self.model.id,
+            crate::domain::referrals::ListQuery {
+                side: role.into(),
+                statuses,
+                overdue,
+                limit: limit as u64,
+            },
+            req.now,
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(crate::graphql::referrals::Referral)
+            .collect())
+    }
+
     /// The resources it shares that the caller may see (retired ones too), oldest first.
     async fn resources(&self, ctx: &Context<'_>) -> Result<Vec<Resource>> {
         resources::of_organisation(ctx, self.model.id, self.at).await
