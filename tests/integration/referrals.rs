@@ -366,3 +366,99 @@ async fn concurrent_steps_on_one_version_land_once() {
         .await;
     assert_eq!(now["data"]["node"]["version"], 2, "{now}");
 }
+
+#[tokio::test]
+async fn a_declared_holder_receives_the_requests_of_the_communes_it_serves() {
+    let app = TestApp::new().await;
+    // Before: C3035 in Rennes is the commune's own, by law.
+    let before = file(&app, "35238", "C3035").await;
+    assert_eq!(before["handler"]["siren"], RENNES, "{before}");
+    // Rennes Métropole declares it holds C3035 for Rennes, by its statutes.
+    let metro = crate::competence_changes::id_of(&app, RENNES_METROPOLE).await;
+    let declared = crate::competence_changes::declare(
+        &app,
+        &staff(RENNES_METROPOLE),
+        json!({ "organisationId": metro, "competence": "C3035", "role": "HOLDER",
+                "basis": "STATUTES", "scope": ["35238"], "validFrom": crate::common::date(0, 1, 1),
+                "legalReference": "Statuts, art. 5" }),
+    )
+    .await;
+    assert!(
+        declared["data"]["declareCompetence"]["assignment"].is_object(),
+        "{declared}"
+    );
+    let after = file(&app, "35238", "C3035").await;
+    assert_eq!(after["handler"]["siren"], RENNES_METROPOLE, "{after}");
+    let reason = after["hops"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("Declared"), "{reason}");
+}
+
+#[tokio::test]
+async fn the_barometer_shows_satisfaction_only_from_five_ratings() {
+    let app = TestApp::new().await;
+    let mut filed = Vec::new();
+    for _ in 0..6 {
+        filed.push(file(&app, "35360", "C2080").await);
+    }
+    app.clock.advance(chrono::Duration::hours(48));
+    let handler = staff(CA_VITRE);
+    for r in &filed {
+        let body = call(
+            &app,
+            &handler,
+            "answerReferral",
+            json!({ "id": r["id"], "version": 1, "answer": "Réglé." }),
+        )
+        .await;
+        referral(&body, "answerReferral");
+    }
+    let barometer = || async {
+        app.query(
+            r#"{ serviceBarometer(organisation: "200039022", competence: "C2080") {
+                received transmitted answered medianHoursToAnswer answeredInTimeShare
+                ratings satisfactionMean satisfactionDistribution resolvedShare withheld } }"#,
+            json!({}),
+        )
+        .await["serviceBarometer"]
+            .clone()
+    };
+    for (i, r) in filed.iter().take(4).enumerate() {
+        let body = call(
+            &app,
+            &staff(VITRE),
+            "rateReferral",
+            json!({ "id": r["id"], "version": 2, "satisfaction": 5 - (i as i64 % 2), "resolved": i != 3 }),
+        )
+        .await;
+        referral(&body, "rateReferral");
+    }
+    // Four ratings: the satisfaction is withheld, the rest is shown (anonymous caller).
+    let b = barometer().await;
+    assert_eq!(
+        (b["received"].as_i64(), b["answered"].as_i64()),
+        (Some(6), Some(6)),
+        "{b}"
+    );
+    assert_eq!(b["medianHoursToAnswer"], 48.0);
+    assert_eq!(b["answeredInTimeShare"], 1.0);
+    assert_eq!(b["ratings"], 4);
+    assert_eq!(b["satisfactionMean"], Value::Null);
+    assert!(
+        b["withheld"][0].as_str().unwrap().contains("5 ratings"),
+        "{b}"
+    );
+    // The fifth rating shows them.
+    let body = call(
+        &app,
+        &staff(VITRE),
+        "rateReferral",
+        json!({ "id": filed[4]["id"], "version": 2, "satisfaction": 3, "resolved": true }),
+    )
+    .await;
+    referral(&body, "rateReferral");
+    let b = barometer().await;
+    assert_eq!(b["satisfactionDistribution"], json!([0, 0, 1, 2, 2]), "{b}");
+    assert_eq!(b["satisfactionMean"], 4.2);
+    assert_eq!(b["resolvedShare"], 0.8);
+    assert_eq!(b["withheld"], json!([]));
+}

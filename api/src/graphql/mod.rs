@@ -31,6 +31,7 @@ pub struct Query(
     governance::FeedQuery,
     resources::ResourceQuery,
     federation::FederationQuery,
+    referrals::ReferralQuery,
 );
 
 /// Every mutation.

@@ -4,6 +4,7 @@
 //! rated. The message, the contact and the answer are personal data: only the filer and the
 //! organisations on the route see them.
 
+pub mod barometer;
 mod steps;
 
 pub use steps::{NewReferral, Step, file, step};
