@@ -41,6 +41,14 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A `CONFLICT`: the `what` a write was based on changed since it was read (optimistic
+    /// concurrency); `current` is its version now.
+    pub fn stale(what: &str, current: i64) -> Self {
+        Self::Conflict(format!(
+            "the {what} changed since it was read (now at version {current}): read it again"
+        ))
+    }
+
     /// A `BAD_USER_INPUT` error naming `field`; input it quotes is cut short.
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::BadUserInput {

@@ -264,10 +264,7 @@ pub async fn revoke(
         ));
     }
     if found.version != version {
-        return Err(AppError::Conflict(format!(
-            "the mandate changed since it was read (now at version {}): read it again",
-            found.version
-        )));
+        return Err(AppError::stale("mandate", found.version));
     }
     if found.revoked_at.is_some() {
         return Err(AppError::IllegalTransition(

@@ -160,9 +160,7 @@ pub async fn update_profile(
 }
 
 fn stale(current: i64) -> AppError {
-    AppError::Conflict(format!(
-        "the record changed since it was read (now at version {current}): read it again"
-    ))
+    AppError::stale("record", current)
 }
 
 /// A new contact point.

@@ -129,10 +129,7 @@ async fn current<C: ConnectionTrait>(
     if let Some(v) = version
         && a.model.version != v
     {
-        return Err(AppError::Conflict(format!(
-            "the agreement changed since it was read (now at version {}): read it again",
-            a.model.version
-        )));
+        return Err(AppError::stale("agreement", a.model.version));
     }
     Ok(a)
 }

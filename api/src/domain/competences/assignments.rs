@@ -498,10 +498,7 @@ async fn editable<C: ConnectionTrait>(
         ));
     }
     if current.model.version != version {
-        return Err(AppError::Conflict(format!(
-            "the assignment changed since it was read (now at version {}): read it again",
-            current.model.version
-        )));
+        return Err(AppError::stale("assignment", current.model.version));
     }
     Ok(current)
 }

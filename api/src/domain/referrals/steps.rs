@@ -275,10 +275,7 @@ pub async fn step(
         }));
     }
     if m.version != version {
-        return Err(AppError::Conflict(format!(
-            "the referral changed since it was read (now at version {}): read it again",
-            m.version
-        )));
+        return Err(AppError::stale("referral", m.version));
     }
     let now = ctx.now;
     let illegal = |what: &str| {

@@ -364,10 +364,7 @@ pub async fn update(
     super::lock(&txn, id).await?;
     let current = by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal)?;
     if current.model.version != version {
-        return Err(AppError::Conflict(format!(
-            "the resource changed since it was read (now at version {}): read it again",
-            current.model.version
-        )));
+        return Err(AppError::stale("resource", current.model.version));
     }
     if current.model.status == ResourceStatus::Retired && status != ResourceStatus::Retired {
         return Err(AppError::IllegalTransition(

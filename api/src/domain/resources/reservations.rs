@@ -404,10 +404,7 @@ pub async fn decide(
         }));
     }
     if current.version != version {
-        return Err(AppError::Conflict(format!(
-            "the reservation changed since it was read (now at version {}): read it again",
-            current.version
-        )));
+        return Err(AppError::stale("reservation", current.version));
     }
     let next = match (decision, current.status) {
         (Decision::Approve, ReservationStatus::Requested) => ReservationStatus::Approved,
