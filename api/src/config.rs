@@ -112,6 +112,10 @@ pub struct ServeConfig {
     /// version (`false`: every read is SQL).
     #[arg(long, env = "MAILLAGE_REGISTRY_IN_MEMORY", default_value_t = true, action = clap::ArgAction::Set)]
     pub registry_in_memory: bool,
+    /// Days a referral's personal data (message, contact, answer) are kept after its last
+    /// step; then they are purged and the figures stay.
+    #[arg(long, env = "MAILLAGE_REFERRAL_RETENTION_DAYS", default_value_t = crate::domain::referrals::retention::DEFAULT_RETENTION_DAYS)]
+    pub referral_retention_days: u32,
     /// GraphQL limits.
     #[command(flatten)]
     pub limits: Limits,

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod maintenance;
 pub mod reference;
 
 use std::future::Future;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub metrics: Arc<http::metrics::Metrics>,
     /// The one clock the domain reads.
     pub clock: clock::Clock,
+    /// How long a referral's personal data are kept after its last step.
+    pub referral_retention: chrono::Duration,
     /// Graceful shutdown: once begun, `/readyz` says so (load balancers stop sending work
     /// while in-flight requests finish) and live subscriptions are closed.
     pub shutdown: Arc<http::shutdown::Shutdown>,
@@ -75,6 +78,9 @@ impl AppState {
             auth: Arc::new(auth),
             metrics: Arc::default(),
             clock: clock::Clock::system(),
+            referral_retention: chrono::Duration::days(i64::from(
+                domain::referrals::retention::DEFAULT_RETENTION_DAYS,
+            )),
             shutdown: Arc::default(),
         })
     }
@@ -90,6 +96,12 @@ impl AppState {
     /// The same state reading `clock` (tests fix the date).
     pub fn with_clock(mut self, clock: clock::Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same state keeping referrals' personal data `days` after their last step.
+    pub fn with_referral_retention(mut self, days: u32) -> Self {
+        self.referral_retention = chrono::Duration::days(i64::from(days));
         self
     }
 
@@ -122,6 +134,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let lifecycle = state.shutdown.clone();
     let begin = lifecycle.clone();
+    tokio::spawn(maintenance::run(state.clone()));
     let shutdown = async move {
         shutdown.await;
         begin.begin();

@@ -22,6 +22,7 @@ pub mod membership;
 pub mod organisation;
 pub mod reference_dataset;
 pub mod referral;
+pub mod referral_deadlines;
 pub mod referral_hop;
 pub mod reservation;
 pub mod resource;

@@ -19,6 +19,7 @@ mod m20261203_000012_search_aliases;
 mod m20261203_000013_postal_codes;
 mod m20261203_000014_mandates;
 mod m20261203_000015_referrals;
+mod m20261204_000016_referral_deadlines;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_postal_codes::Migration),
             Box::new(m20261203_000014_mandates::Migration),
             Box::new(m20261203_000015_referrals::Migration),
+            Box::new(m20261204_000016_referral_deadlines::Migration),
         ]
     }
 }

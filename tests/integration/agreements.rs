@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::common::{TestApp, date, error_code, token};
 use crate::resources::{BREST, METRO, RENNES, hour, id_of, published, request};
 
-const DRAFT: &str = "mutation($i: DraftAgreementInput!) { draftAgreement(input: $i) {
+pub(crate) const DRAFT: &str = "mutation($i: DraftAgreementInput!) { draftAgreement(input: $i) {
     agreement { id version status kind title parties { role organisation { siren } }
                 competences { code role } documents { title url } resources { id } }
     userErrors { field code message } } }";
@@ -17,7 +17,7 @@ const DRAFT: &str = "mutation($i: DraftAgreementInput!) { draftAgreement(input: 
 const FIELDS: &str = "agreement { id version status validTo terminationReason
     consents { decision party { siren } } } userErrors { field code message }";
 
-async fn run(app: &TestApp, tok: &str, mutation: &str, input: Value) -> Value {
+pub(crate) async fn run(app: &TestApp, tok: &str, mutation: &str, input: Value) -> Value {
     let q = format!(
         "mutation($i: {}Input!) {{ {mutation}(input: $i) {{ {FIELDS} }} }}",
         input_type(mutation)
@@ -35,7 +35,7 @@ fn input_type(mutation: &str) -> &'static str {
     }
 }
 
-fn out<'a>(r: &'a Value, mutation: &str) -> &'a Value {
+pub(crate) fn out<'a>(r: &'a Value, mutation: &str) -> &'a Value {
     &r["data"][mutation]["agreement"]
 }
 

@@ -26,6 +26,7 @@ mod mandates;
 mod newcomer;
 mod red_team;
 mod reference_import;
+mod referral_service;
 mod referrals;
 mod registry_lists;
 mod registry_lookup;

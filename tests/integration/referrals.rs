@@ -7,21 +7,21 @@ use serde_json::{Value, json};
 
 use crate::common::{TestApp, error_code, token};
 
-const VITRE: &str = "213503600";
-const CA_VITRE: &str = "200039022";
-const RENNES: &str = "213502388";
-const RENNES_METROPOLE: &str = "243500139";
+pub(crate) const VITRE: &str = "213503600";
+pub(crate) const CA_VITRE: &str = "200039022";
+pub(crate) const RENNES: &str = "213502388";
+pub(crate) const RENNES_METROPOLE: &str = "243500139";
 
 const FIELDS: &str = "referral { id version status subject message contact answer
     handler { name siren } filer { name } hops { from { name } to { name } reason }
     acknowledgeDue answerDue filedAt overdue satisfaction resolved erasedAt }
     userErrors { field code message }";
 
-fn staff(siren: &str) -> String {
+pub(crate) fn staff(siren: &str) -> String {
     token(&format!("agent@{siren}.fr"), Some(siren), &["editor"])
 }
 
-async fn call(app: &TestApp, as_token: &str, mutation: &str, input: Value) -> Value {
+pub(crate) async fn call(app: &TestApp, as_token: &str, mutation: &str, input: Value) -> Value {
     let document = format!(
         "mutation($input: {}Input!) {{ {mutation}(input: $input) {{ {FIELDS} }} }}",
         input_type(mutation)
@@ -43,17 +43,17 @@ fn input_type(mutation: &str) -> &'static str {
 }
 
 /// The payload's referral (panics with the response when there is none).
-fn referral<'a>(body: &'a Value, mutation: &str) -> &'a Value {
+pub(crate) fn referral<'a>(body: &'a Value, mutation: &str) -> &'a Value {
     let r = &body["data"][mutation]["referral"];
     assert!(r.is_object(), "{mutation}: {body}");
     r
 }
 
-fn user_error<'a>(body: &'a Value, mutation: &str) -> &'a Value {
+pub(crate) fn user_error<'a>(body: &'a Value, mutation: &str) -> &'a Value {
     &body["data"][mutation]["userErrors"][0]
 }
 
-async fn file(app: &TestApp, insee: &str, competence: &str) -> Value {
+pub(crate) async fn file(app: &TestApp, insee: &str, competence: &str) -> Value {
     let body = call(
         app,
         &staff(VITRE),
@@ -268,15 +268,14 @@ async fn a_request_at_the_wrong_door_is_transmitted_and_never_goes_back_round() 
     let (_, inbox) = app
         .graphql_as(
             Some(&staff(RENNES)),
-            r#"{ organisation(siren: "213502388") { referrals(role: HANDLER, overdue: true) { id overdue } } }"#,
+            r#"{ organisation(siren: "213502388") {
+                   referrals(role: HANDLER, overdue: true) { totalCount edges { node { id overdue } } } } }"#,
             json!({}),
         )
         .await;
-    let list = inbox["data"]["organisation"]["referrals"]
-        .as_array()
-        .unwrap();
-    assert_eq!(list.len(), 1, "{inbox}");
-    assert_eq!(list[0]["overdue"], true);
+    let list = &inbox["data"]["organisation"]["referrals"];
+    assert_eq!(list["totalCount"], 1, "{inbox}");
+    assert_eq!(list["edges"][0]["node"]["overdue"], true);
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ pub mod registry;
 pub mod resources;
 pub mod scalars;
 
-use async_graphql::{MergedObject, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::config::Limits;
 
@@ -43,10 +43,19 @@ pub struct Mutation(
     agreements::AgreementMutation,
     governance::MandateMutation,
     referrals::ReferralMutation,
+    referrals::ReferralDeadlinesMutation,
 );
 
 /// The executable schema.
-pub type AppSchema = Schema<Query, Mutation, governance::Subscription>;
+/// Live subscriptions, merged from the areas.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(
+    governance::FeedSubscription,
+    referrals::ReferralSubscription,
+);
+
+/// The executable schema.
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema with `limits`; the state comes with each request.
 pub fn build_schema(limits: &Limits) -> AppSchema {
@@ -55,7 +64,7 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
         &Schema::build(
             Query::default(),
             Mutation::default(),
-            governance::Subscription,
+            Subscription::default(),
         )
         .finish()
         .sdl(),
@@ -63,7 +72,7 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
     let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
-        governance::Subscription,
+        Subscription::default(),
     );
     if !limits.introspection {
         builder = builder.disable_introspection();

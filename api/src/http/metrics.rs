@@ -1,5 +1,6 @@
 //! Prometheus metrics at `GET /metrics`: GraphQL requests by operation and outcome, their
-//! latency and cost, rate-limit rejections, the database pool and the in-memory registry.
+//! latency and cost, rate-limit rejections, the database pool, the in-memory registry and the
+//! overdue referrals.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -51,6 +52,7 @@ pub struct Metrics {
     registry_builds: Gauge,
     registry_reads_memory: Gauge,
     registry_reads_sql: Gauge,
+    referrals_overdue: Gauge,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -118,6 +120,12 @@ impl Default for Metrics {
             "Registry version checks that found the in-memory registry behind (reads by SQL) since start",
             registry_reads_sql.clone(),
         );
+        let referrals_overdue = Gauge::default();
+        registry.register(
+            "referrals_overdue",
+            "Referrals past their acknowledgement or answer due date, across every organisation",
+            referrals_overdue.clone(),
+        );
         Self {
             registry,
             requests,
@@ -130,6 +138,7 @@ impl Default for Metrics {
             registry_builds,
             registry_reads_memory,
             registry_reads_sql,
+            referrals_overdue,
             operations: Mutex::new(HashSet::new()),
         }
     }
@@ -178,6 +187,12 @@ impl Metrics {
     /// Records a subscription connection closed for being too slow.
     pub fn slow_subscriber(&self) {
         self.slow_subscribers.inc();
+    }
+
+    /// Records how many referrals are overdue now (read by the `/metrics` handler).
+    pub fn set_referrals_overdue(&self, n: u64) {
+        self.referrals_overdue
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     /// The text exposition, with the pool and the in-memory registry's counts read now.

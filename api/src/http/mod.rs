@@ -158,6 +158,10 @@ fn client_of(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
+    match crate::domain::referrals::overdue_count(&state.db, state.clock.now()).await {
+        Ok(n) => state.metrics.set_referrals_overdue(n),
+        Err(e) => tracing::warn!(error = %e, "overdue referrals could not be counted"),
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -2,7 +2,7 @@
 //! period. Public as aggregates; a figure drawn from fewer than [`THRESHOLD`] referrals is
 //! withheld (with the reason) so that no person can be singled out.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use entity::{referral, referral_hop};
@@ -95,23 +95,116 @@ pub async fn of(
             .count() as u64,
         ..Barometer::default()
     };
-    let mine: Vec<&referral::Model> = rows.iter().filter(|r| r.handler_id == org).collect();
-    let answered: Vec<&referral::Model> = mine
+    let handled: Vec<Handled<'_>> = rows
         .iter()
-        .copied()
-        .filter(|r| r.answered_at.is_some())
-        .collect();
-    b.answered = answered.len() as u64;
-    let acknowledged: Vec<f64> = mine
-        .iter()
-        .filter_map(|r| {
-            let arrived = arrivals
+        .filter(|r| r.handler_id == org)
+        .map(|r| Handled {
+            referral: r,
+            arrived: arrivals
                 .iter()
                 .filter(|h| h.referral_id == r.id)
                 .map(|h| h.at)
-                .max()?;
-            Some(hours(arrived, r.acknowledged_at?))
+                .max(),
         })
+        .collect();
+    figures(&mut b, &handled);
+    Ok(b)
+}
+
+/// The figures of one competence across a territory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompetenceFigures {
+    /// BANATIC code.
+    pub competence_code: String,
+    /// The figures of the referrals about the territory's communes for it.
+    pub barometer: Barometer,
+}
+
+/// The figures by competence of the referrals about `communes` filed in `[from, to)`, whoever
+/// handled them, the competences with the most referrals first. "Received" counts the
+/// referrals, "transmitted" those that went on from their first handler; times run from the
+/// arrival at the handler that answered.
+pub async fn of_territory(
+    db: &DatabaseConnection,
+    communes: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<Vec<CompetenceFigures>> {
+    let mut rows = Vec::new();
+    for chunk in communes.chunks(5_000) {
+        rows.extend(
+            referral::Entity::find()
+                .filter(referral::Column::CommuneId.is_in(chunk.to_vec()))
+                .filter(referral::Column::CreatedAt.gte(from))
+                .filter(referral::Column::CreatedAt.lt(to))
+                .all(db)
+                .await?,
+        );
+    }
+    let mut routes: BTreeMap<i64, Vec<referral_hop::Model>> = BTreeMap::new();
+    for chunk in rows.chunks(5_000) {
+        for hop in referral_hop::Entity::find()
+            .filter(referral_hop::Column::ReferralId.is_in(chunk.iter().map(|r| r.id)))
+            .all(db)
+            .await?
+        {
+            routes.entry(hop.referral_id).or_default().push(hop);
+        }
+    }
+    let mut by_competence: BTreeMap<&str, Vec<&referral::Model>> = BTreeMap::new();
+    for r in &rows {
+        by_competence.entry(&r.competence_code).or_default().push(r);
+    }
+    let mut out: Vec<CompetenceFigures> = by_competence
+        .into_iter()
+        .map(|(code, group)| {
+            let route = |r: &referral::Model| routes.get(&r.id).map_or(&[][..], Vec::as_slice);
+            let mut b = Barometer {
+                received: group.len() as u64,
+                transmitted: group.iter().filter(|r| route(r).len() > 1).count() as u64,
+                ..Barometer::default()
+            };
+            let handled: Vec<Handled<'_>> = group
+                .iter()
+                .map(|r| Handled {
+                    referral: r,
+                    arrived: route(r).iter().map(|h| h.at).max(),
+                })
+                .collect();
+            figures(&mut b, &handled);
+            CompetenceFigures {
+                competence_code: code.to_owned(),
+                barometer: b,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.barometer
+            .received
+            .cmp(&a.barometer.received)
+            .then_with(|| a.competence_code.cmp(&b.competence_code))
+    });
+    Ok(out)
+}
+
+/// A referral in the figures, with when it arrived at its handler.
+struct Handled<'a> {
+    referral: &'a referral::Model,
+    arrived: Option<DateTime<Utc>>,
+}
+
+/// Fills the figures drawn from the handled referrals, withholding each one drawn from fewer
+/// than [`THRESHOLD`].
+fn figures(b: &mut Barometer, handled: &[Handled<'_>]) {
+    let answered: Vec<&referral::Model> = handled
+        .iter()
+        .map(|h| h.referral)
+        .filter(|r| r.answered_at.is_some())
+        .collect();
+    b.answered = answered.len() as u64;
+    let acknowledged: Vec<f64> = handled
+        .iter()
+        .filter_map(|h| Some(hours(h.arrived?, h.referral.acknowledged_at?)))
         .collect();
     if acknowledged.len() >= THRESHOLD {
         b.median_hours_to_acknowledge = median(acknowledged);
@@ -161,7 +254,6 @@ pub async fn of(
             rated.len()
         ));
     }
-    Ok(b)
 }
 
 #[cfg(test)]

@@ -5,25 +5,23 @@
 //! organisations on the route see them.
 
 pub mod barometer;
+pub mod deadlines;
+pub mod retention;
 mod steps;
 
+pub use deadlines::{ACKNOWLEDGE_DAYS, ANSWER_MONTHS, Deadlines};
 pub use steps::{NewReferral, Step, file, step};
 
 use chrono::{DateTime, Utc};
 use entity::{ReferralStatus, referral, referral_hop};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::auth::{Actor, Role};
 use crate::error::AppResult;
-
-/// Days a handler has to acknowledge a referral, from its arrival at that handler.
-pub const ACKNOWLEDGE_DAYS: i64 = 7;
-/// Months a handler has to answer, from the first filing: the CRPA's two months (L231-1,
-/// L231-4), which a transmission does not restart (L114-2).
-pub const ANSWER_MONTHS: u32 = 2;
+use serde_json::json;
 
 /// A referral with its route, as the domain returns it.
 #[derive(Debug, Clone)]
@@ -55,6 +53,15 @@ impl Referral {
             ReferralStatus::Answered | ReferralStatus::Closed => false,
         }
     }
+}
+
+/// What the audit trail and the feed keep of a referral: never its personal data.
+pub(crate) fn audit_json(r: &referral::Model) -> serde_json::Value {
+    json!({
+        "communeId": r.commune_id, "competenceCode": r.competence_code, "filerId": r.filer_id,
+        "handlerId": r.handler_id, "status": r.status, "satisfaction": r.satisfaction,
+        "resolved": r.resolved, "erased": r.erased_at.is_some(), "version": r.version,
+    })
 }
 
 async fn with_hops<C: ConnectionTrait>(
@@ -120,58 +127,95 @@ pub struct ListQuery {
     pub statuses: Vec<ReferralStatus>,
     /// Only overdue ones (`true`) or only the others (`false`).
     pub overdue: Option<bool>,
-    /// At most this many.
-    pub limit: u64,
 }
 
-/// An organisation's referrals (as handler or filer), newest first, as `query` says; empty for
-/// callers who are not its staff.
-pub async fn of_organisation(
-    db: &DatabaseConnection,
+/// Referrals overdue at `now`: not acknowledged by their acknowledgement due date, or not
+/// answered by their answer due date.
+fn late(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(referral::Column::Status.eq(ReferralStatus::Filed))
+                .add(
+                    Condition::any()
+                        .add(referral::Column::AcknowledgeDue.lt(now))
+                        .add(referral::Column::AnswerDue.lt(now)),
+                ),
+        )
+        .add(
+            Condition::all()
+                .add(referral::Column::Status.eq(ReferralStatus::Acknowledged))
+                .add(referral::Column::AnswerDue.lt(now)),
+        )
+}
+
+/// The referrals of `org` that `query` selects, when `actor` is its staff (else none).
+fn select(
     actor: &Actor,
     org: i64,
-    query: ListQuery,
+    query: &ListQuery,
     now: DateTime<Utc>,
-) -> AppResult<Vec<Referral>> {
-    let ListQuery {
-        side,
-        statuses,
-        overdue,
-        limit,
-    } = query;
+) -> Option<sea_orm::Select<referral::Entity>> {
     if !actor.acts_for(org, &[Role::Editor, Role::Admin, Role::Partner]) {
-        return Ok(Vec::new());
+        return None;
     }
-    let column = match side {
+    let column = match query.side {
         Side::Handler => referral::Column::HandlerId,
         Side::Filer => referral::Column::FilerId,
     };
     let mut select = referral::Entity::find().filter(column.eq(org));
-    if !statuses.is_empty() {
-        select = select.filter(referral::Column::Status.is_in(statuses));
+    if !query.statuses.is_empty() {
+        select = select.filter(referral::Column::Status.is_in(query.statuses.clone()));
     }
-    if let Some(wanted) = overdue {
-        let late = Condition::any()
-            .add(
-                Condition::all()
-                    .add(referral::Column::Status.eq(ReferralStatus::Filed))
-                    .add(
-                        Condition::any()
-                            .add(referral::Column::AcknowledgeDue.lt(now))
-                            .add(referral::Column::AnswerDue.lt(now)),
-                    ),
-            )
-            .add(
-                Condition::all()
-                    .add(referral::Column::Status.eq(ReferralStatus::Acknowledged))
-                    .add(referral::Column::AnswerDue.lt(now)),
-            );
-        select = select.filter(if wanted { late } else { late.not() });
+    if let Some(wanted) = query.overdue {
+        select = select.filter(if wanted { late(now) } else { late(now).not() });
     }
-    let rows = select
+    Some(select)
+}
+
+/// A page of an organisation's referrals (as handler or filer), newest first, after the
+/// referral `after` when given, as `query` says, and whether more follow; empty for callers
+/// who are not its staff.
+pub async fn of_organisation(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    org: i64,
+    query: &ListQuery,
+    page: (usize, Option<i64>),
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<Referral>, bool)> {
+    let (first, after) = page;
+    let Some(mut select) = select(actor, org, query, now) else {
+        return Ok((Vec::new(), false));
+    };
+    if let Some(after) = after {
+        select = select.filter(referral::Column::Id.lt(after));
+    }
+    let mut rows = select
         .order_by_desc(referral::Column::Id)
-        .limit(limit)
+        .limit(first as u64 + 1)
         .all(db)
         .await?;
-    with_hops(db, rows).await
+    let more = rows.len() > first;
+    rows.truncate(first);
+    Ok((with_hops(db, rows).await?, more))
+}
+
+/// How many referrals of `org` `query` selects (0 for callers who are not its staff).
+pub async fn count_of_organisation(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    org: i64,
+    query: &ListQuery,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    match select(actor, org, query, now) {
+        Some(select) => Ok(select.count(db).await?),
+        None => Ok(0),
+    }
+}
+
+/// How many referrals are overdue at `now`, across every organisation (for the metrics).
+pub async fn overdue_count(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<u64> {
+    Ok(referral::Entity::find().filter(late(now)).count(db).await?)
 }

@@ -2,12 +2,10 @@
 //! one unit of work, based on the referral's `version`: of two steps taken at once on the same
 //! version, one lands and the other is a `CONFLICT` that changes nothing.
 
-use chrono::{Duration, Months};
 use entity::{CompetenceRole, ReferralStatus, referral, referral_hop};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use serde_json::json;
 
-use super::{ACKNOWLEDGE_DAYS, ANSWER_MONTHS, Referral, by_ids_in};
+use super::{Referral, audit_json, by_ids_in, deadlines};
 use crate::AppState;
 use crate::auth::Role;
 use crate::domain::audit::{Change, Operation, WriteContext};
@@ -70,15 +68,6 @@ impl Step {
             Step::Erase => "eraseReferralPersonalData",
         }
     }
-}
-
-/// What the audit trail and the feed keep of a referral: never its personal data.
-fn audit_json(r: &referral::Model) -> serde_json::Value {
-    json!({
-        "communeId": r.commune_id, "competenceCode": r.competence_code, "filerId": r.filer_id,
-        "handlerId": r.handler_id, "status": r.status, "satisfaction": r.satisfaction,
-        "resolved": r.resolved, "erased": r.erased_at.is_some(), "version": r.version,
-    })
 }
 
 fn optional_text(field: &str, text: Option<String>, max: usize) -> AppResult<Option<String>> {
@@ -192,6 +181,7 @@ pub async fn file(
             .ok_or(AppError::Internal);
     }
     let now = ctx.now;
+    let terms = deadlines::of(&txn, handler_id).await?;
     let created = referral::Entity::insert(referral::ActiveModel {
         commune_id: Set(resolution.subject.commune.id),
         competence_code: Set(catalogue.at(index).code.clone()),
@@ -201,10 +191,8 @@ pub async fn file(
         filer_id: Set(new.filer_id),
         handler_id: Set(handler_id),
         status: Set(ReferralStatus::Filed),
-        acknowledge_due: Set(now + Duration::days(ACKNOWLEDGE_DAYS)),
-        answer_due: Set(now
-            .checked_add_months(Months::new(ANSWER_MONTHS))
-            .ok_or(AppError::Internal)?),
+        acknowledge_due: Set(terms.acknowledge_due(now)),
+        answer_due: Set(terms.answer_due(now)?),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -345,7 +333,9 @@ pub async fn step(
             next.acknowledged_at = Set(None);
             // The new handler gets its own time to acknowledge; the answer's term runs
             // from the first filing (CRPA L114-2).
-            next.acknowledge_due = Set(now + Duration::days(ACKNOWLEDGE_DAYS));
+            let terms = deadlines::of(&txn, *to).await?;
+            next.acknowledge_due = Set(terms.acknowledge_due(now));
+            next.answer_due = Set(terms.answer_due(m.created_at)?);
             hop = Some(referral_hop::ActiveModel {
                 referral_id: Set(id),
                 position: Set(i32::try_from(current.hops.len()).unwrap_or(i32::MAX)),

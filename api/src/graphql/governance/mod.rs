@@ -6,7 +6,8 @@ mod subscription;
 
 pub use feed::{ChangeEvent, ChangeOperation, ChangePage, FeedQuery};
 pub use mandates::{Mandate, MandateMutation};
-pub use subscription::Subscription;
+pub use subscription::FeedSubscription;
+pub(crate) use subscription::follow;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};

@@ -8,8 +8,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use async_graphql::{Context, ID, Result, Subscription};
-use futures_util::Stream;
 use futures_util::stream;
+use futures_util::{Stream, StreamExt};
 
 use super::feed::ChangeEvent;
 use crate::AppState;
@@ -23,9 +23,9 @@ pub const POLL: Duration = Duration::from_secs(5);
 /// Events read per look.
 const PAGE: usize = 100;
 
-/// Live subscriptions.
+/// The change feed, live.
 #[derive(Default)]
-pub struct Subscription;
+pub struct FeedSubscription;
 
 struct Follower {
     state: AppState,
@@ -37,10 +37,10 @@ struct Follower {
 }
 
 impl Follower {
-    async fn next(mut self) -> Option<(Result<ChangeEvent>, Self)> {
+    async fn next(mut self) -> Option<(Result<entity::change_event::Model>, Self)> {
         loop {
             if let Some(event) = self.pending.pop_front() {
-                return Some((Ok(ChangeEvent(event)), self));
+                return Some((Ok(event), self));
             }
             // Mark the current signal seen before reading, so a change committed during
             // the read wakes the next wait.
@@ -60,9 +60,32 @@ impl Follower {
     }
 }
 
-/// Live subscriptions.
+/// The events `actor` may see that `filter` selects, from now on: each as it commits, on this
+/// instance or any other sharing the database.
+pub(crate) async fn follow(
+    state: AppState,
+    actor: Actor,
+    filter: FeedFilter,
+    after: Option<Position>,
+) -> Result<impl Stream<Item = Result<entity::change_event::Model>> + use<>> {
+    let after = match after {
+        Some(p) => Some(p),
+        None => feed::head(&state.db).await?,
+    };
+    let follower = Follower {
+        wake: state.feed.subscribe(),
+        state,
+        actor,
+        filter,
+        after,
+        pending: VecDeque::new(),
+    };
+    Ok(stream::unfold(follower, Follower::next))
+}
+
+/// The change feed, live.
 #[Subscription]
-impl Subscription {
+impl FeedSubscription {
     /// Every change committed after `after` (from now when omitted), then each new one as it
     /// commits, on this instance or any other sharing the database. Reconnect with the last
     /// event's `cursor` as `after` to miss nothing.
@@ -74,26 +97,15 @@ impl Subscription {
         organisation: Option<ID>,
     ) -> Result<impl Stream<Item = Result<ChangeEvent>> + use<>> {
         let entity_types = entity_types.unwrap_or_default();
-        let mut start = feed::check(after.as_deref(), &entity_types)?;
+        let start = feed::check(after.as_deref(), &entity_types)?;
         let organisation = organisation
             .map(|id| ids::decode_as("organisation", &id, NodeType::Organisation))
             .transpose()?;
-        let state = state(ctx)?.clone();
-        let actor = actor(ctx)?.clone();
-        if start.is_none() {
-            start = feed::head(&state.db).await?;
-        }
-        let follower = Follower {
-            wake: state.feed.subscribe(),
-            state,
-            actor,
-            filter: FeedFilter {
-                entity_types,
-                organisation,
-            },
-            after: start,
-            pending: VecDeque::new(),
+        let filter = FeedFilter {
+            entity_types,
+            organisation,
         };
-        Ok(stream::unfold(follower, Follower::next))
+        let events = follow(state(ctx)?.clone(), actor(ctx)?.clone(), filter, start).await?;
+        Ok(events.map(|e| e.map(ChangeEvent)))
     }
 }

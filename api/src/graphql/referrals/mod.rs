@@ -1,16 +1,23 @@
 //! Referrals in GraphQL: filing, the handler's steps, the filer's rating, erasure.
 
+mod barometer;
+mod deadlines;
+mod inbox;
 mod referral;
+
+pub use barometer::{CompetenceBarometer, ReferralQuery, ServiceBarometer};
+pub use deadlines::{ReferralDeadlines, ReferralDeadlinesMutation};
+pub(crate) use inbox::page;
+pub use inbox::{ReferralConnection, ReferralSubscription};
 
 pub use referral::{Referral, ReferralHop, ReferralPayload, ReferralStatus};
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 
 use crate::domain::referrals::{self, NewReferral, Step};
 use crate::graphql::context::{organisation_id, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::payload::split;
-use crate::graphql::scalars::Date;
 
 /// Which of an organisation's referrals to list.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,78 +101,6 @@ pub struct RateReferralInput {
     pub satisfaction: i32,
     /// Whether the person's request was resolved.
     pub resolved: bool,
-}
-
-/// What an organisation did with the referrals it received over a period: public aggregates,
-/// each figure withheld (null, with the reason) when drawn from fewer than 5 referrals or
-/// ratings, so that no person can be singled out.
-#[derive(SimpleObject)]
-pub struct ServiceBarometer {
-    /// Referrals that reached it (filed to it, or transmitted to it).
-    pub received: u64,
-    /// Of those, how many it transmitted onward.
-    pub transmitted: u64,
-    /// How many it answered.
-    pub answered: u64,
-    /// Median hours from arrival to acknowledgement.
-    pub median_hours_to_acknowledge: Option<f64>,
-    /// Median hours from filing to answer.
-    pub median_hours_to_answer: Option<f64>,
-    /// Share (0–1) of its answers given by the due date.
-    pub answered_in_time_share: Option<f64>,
-    /// Ratings recorded on its answers.
-    pub ratings: u64,
-    /// Mean satisfaction, 1 to 5.
-    pub satisfaction_mean: Option<f64>,
-    /// Ratings per score, from 1 to 5.
-    pub satisfaction_distribution: Option<Vec<u64>>,
-    /// Share (0–1) of rated answers that resolved the request.
-    pub resolved_share: Option<f64>,
-    /// Why some figures are withheld.
-    pub withheld: Vec<String>,
-}
-
-/// Referral queries.
-#[derive(Default)]
-pub struct ReferralQuery;
-
-#[Object]
-impl ReferralQuery {
-    /// The service barometer of an organisation (global ID, INSEE code or SIREN) for the
-    /// referrals filed from `from` to `to` inclusive (the last twelve months when omitted),
-    /// for one competence or all. Public.
-    async fn service_barometer(
-        &self,
-        ctx: &Context<'_>,
-        organisation: ID,
-        competence: Option<String>,
-        from: Option<Date>,
-        to: Option<Date>,
-    ) -> Result<ServiceBarometer> {
-        let req = request(ctx)?;
-        let org = organisation_id(ctx, "organisation", &organisation).await?;
-        let to = to.map_or(req.today, |d| d.0);
-        let from = from.map_or_else(|| to - chrono::Months::new(12), |d| d.0);
-        let start = from.and_time(chrono::NaiveTime::MIN).and_utc();
-        let end = (to + chrono::Days::new(1))
-            .and_time(chrono::NaiveTime::MIN)
-            .and_utc();
-        let b = referrals::barometer::of(&state(ctx)?.db, org, competence.as_deref(), start, end)
-            .await?;
-        Ok(ServiceBarometer {
-            received: b.received,
-            transmitted: b.transmitted,
-            answered: b.answered,
-            median_hours_to_acknowledge: b.median_hours_to_acknowledge,
-            median_hours_to_answer: b.median_hours_to_answer,
-            answered_in_time_share: b.answered_in_time_share,
-            ratings: b.ratings,
-            satisfaction_mean: b.satisfaction_mean,
-            satisfaction_distribution: b.satisfaction_distribution,
-            resolved_share: b.resolved_share,
-            withheld: b.withheld,
-        })
-    }
 }
 
 /// Referral mutations.

@@ -103,13 +103,14 @@ impl Referral {
         self.0.hops.iter().cloned().map(ReferralHop).collect()
     }
 
-    /// When the handler must acknowledge it (7 days from its arrival there).
+    /// When the handler must acknowledge it: its term (7 days unless it set its own) from the
+    /// arrival there.
     async fn acknowledge_due(&self) -> DateTime {
         DateTime(self.0.model.acknowledge_due)
     }
 
-    /// When it must be answered: two months from the filing (CRPA L231-1), which a
-    /// transmission does not restart (L114-2).
+    /// When it must be answered: the handler's term from the first filing, never later than
+    /// the CRPA's two months (L231-1), which a transmission does not restart (L114-2).
     async fn answer_due(&self) -> DateTime {
         DateTime(self.0.model.answer_due)
     }

@@ -323,7 +323,8 @@ impl Organisation {
 
     /// Referrals it handles now (`HANDLER`) or filed (`FILER`), newest first, with these
     /// statuses, only overdue ones (or only others) when `overdue` is given; `first` (default
-    /// 20, at most 100). For its own staff and the applications it mandated; empty otherwise.
+    /// 20, at most 100) after the cursor `after`, with `totalCount`. For its own staff and the
+    /// applications it mandated; empty otherwise.
     async fn referrals(
         &self,
         ctx: &Context<'_>,
@@ -331,31 +332,27 @@ impl Organisation {
         status: Option<Vec<crate::graphql::referrals::ReferralStatus>>,
         overdue: Option<bool>,
         first: Option<i32>,
-    ) -> Result<Vec<crate::graphql::referrals::Referral>> {
-        let req = request(ctx)?;
-        let statuses: Vec<entity::ReferralStatus> = status
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect();
-        let limit = crate::domain::pagination::page_size(first)?;
-        let rows = crate::domain::referrals::of_organisation(
-            &state(ctx)?.db,
-            &req.actor,
-            self.model.id,
-            crate::domain::referrals::ListQuery {
-                side: role.into(),
-                statuses,
-                overdue,
-                limit: limit as u64,
-            },
-            req.now,
-        )
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(crate::graphql::referrals::Referral)
-            .collect())
+        after: Option<String>,
+    ) -> Result<crate::graphql::referrals::ReferralConnection> {
+        let query = crate::domain::referrals::ListQuery {
+            side: role.into(),
+            statuses: status
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            overdue,
+        };
+        crate::graphql::referrals::page(ctx, self.model.id, query, first, after).await
+    }
+
+    /// The terms it commits to for the referrals it handles (public).
+    async fn referral_deadlines(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<crate::graphql::referrals::ReferralDeadlines> {
+        let terms = crate::domain::referrals::deadlines::of(&state(ctx)?.db, self.model.id).await?;
+        Ok(crate::graphql::referrals::ReferralDeadlines(terms))
     }
 
     /// The resources it shares that the caller may see (retired ones too), oldest first.
