@@ -45,6 +45,8 @@ pub struct AppState {
     pub registry: Arc<domain::registry::RegistryCache>,
     /// Wakes change feed subscribers.
     pub feed: Arc<domain::feed_signal::FeedSignal>,
+    /// Where this process's writers take turns (SQLite).
+    pub write_gate: Arc<domain::unit_of_work::WriteGate>,
     /// Prometheus metrics.
     pub metrics: Arc<http::metrics::Metrics>,
     /// The one clock the domain reads.
@@ -69,6 +71,7 @@ impl AppState {
         feed.listen(&db);
         Ok(Self {
             feed,
+            write_gate: Arc::default(),
             catalogue: Arc::new(catalogue),
             registry: Arc::new(domain::registry::RegistryCache::new(true)),
             db,

@@ -28,7 +28,7 @@ pub async fn once(state: &AppState) {
         &state.db,
         state.clock.now(),
         state.referral_retention,
-        Some(state.feed.clone()),
+        (Some(state.feed.clone()), Some(state.write_gate.clone())),
     )
     .await
     {

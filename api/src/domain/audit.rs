@@ -19,6 +19,8 @@ pub struct WriteContext {
     /// Feed subscribers of this process, woken once the write commits (none: tools that
     /// write outside a server).
     pub feed: super::unit_of_work::Wake,
+    /// The gate this process's writers take turns at (none: tools that write alone).
+    pub gate: super::unit_of_work::Gate,
 }
 
 /// What a change did to its entity, as the change feed says it.

@@ -18,9 +18,18 @@ use crate::error::AppResult;
 /// A write in progress. Use it as the connection of every statement of the write; dropped
 /// without [`commit`](Self::commit), everything is rolled back.
 pub struct UnitOfWork<'a> {
+    // Declared before the turn: the transaction ends before the next writer's turn begins.
     txn: DatabaseTransaction,
+    _turn: Option<tokio::sync::MutexGuard<'a, ()>>,
     ctx: &'a WriteContext,
 }
+
+/// The writers of one SQLite database take turns here, first come first served, before they
+/// open their transaction. SQLite lets one writer in at a time, and its busy handler makes the
+/// others sleep and retry (1, 2, 5 … 100 ms), holding pooled connections meanwhile: slow,
+/// unfair, and under load it runs the pool dry. PostgreSQL writers need no gate.
+#[derive(Debug, Default)]
+pub struct WriteGate(tokio::sync::Mutex<()>);
 
 /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
 /// so that concurrent writers wait their turn (busy timeout) instead of failing when a read
@@ -36,8 +45,13 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 impl<'a> UnitOfWork<'a> {
     /// Begins the write of `ctx`'s actor.
     pub async fn begin(db: &DatabaseConnection, ctx: &'a WriteContext) -> AppResult<Self> {
+        let turn = match (&ctx.gate, db.get_database_backend()) {
+            (Some(gate), DbBackend::Sqlite) => Some(gate.0.lock().await),
+            _ => None,
+        };
         Ok(Self {
             txn: begin_write(db).await?,
+            _turn: turn,
             ctx,
         })
     }
@@ -123,3 +137,6 @@ impl ConnectionTrait for UnitOfWork<'_> {
 
 /// The signal a write context wakes, shared with the application state.
 pub type Wake = Option<Arc<FeedSignal>>;
+
+/// The gate a write context takes its turn at, shared with the application state.
+pub type Gate = Option<Arc<WriteGate>>;

@@ -28,6 +28,8 @@ pub struct RequestContext {
     pub client: String,
     /// This process's feed subscribers, woken by the writes of the request.
     pub feed: std::sync::Arc<crate::domain::feed_signal::FeedSignal>,
+    /// This process's write gate.
+    pub gate: std::sync::Arc<crate::domain::unit_of_work::WriteGate>,
 }
 
 impl RequestContext {
@@ -41,6 +43,7 @@ impl RequestContext {
             request_id,
             client,
             feed: state.feed.clone(),
+            gate: state.write_gate.clone(),
         }
     }
 
@@ -51,6 +54,7 @@ impl RequestContext {
             actor: self.actor.clone(),
             request_id: self.request_id.clone(),
             feed: Some(self.feed.clone()),
+            gate: Some(self.gate.clone()),
         }
     }
 }

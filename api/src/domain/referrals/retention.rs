@@ -13,7 +13,7 @@ use sea_orm::{
 use super::audit_json;
 use crate::auth::Actor;
 use crate::domain::audit::{Change, Operation, WriteContext};
-use crate::domain::unit_of_work::Wake;
+use crate::domain::unit_of_work::{Gate, Wake};
 use crate::error::AppResult;
 
 /// Days a referral's personal data are kept after its last step, unless configured.
@@ -28,7 +28,7 @@ pub async fn purge(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     retention: Duration,
-    feed: Wake,
+    (feed, gate): (Wake, Gate),
 ) -> AppResult<u64> {
     let ctx = WriteContext {
         now,
@@ -38,6 +38,7 @@ pub async fn purge(
         },
         request_id: format!("retention-{}", now.timestamp()),
         feed,
+        gate,
     };
     let cutoff = now - retention;
     let mut purged = 0;
