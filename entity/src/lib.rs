@@ -16,10 +16,17 @@ pub mod competence_values;
 pub mod consent;
 pub mod contact_point;
 pub mod idempotency_record;
+pub mod indicator;
+pub mod indicator_target;
 pub mod legal_rule;
 pub mod mandate;
+pub mod measurement;
 pub mod membership;
 pub mod organisation;
+pub mod project_action;
+pub mod project_commune;
+pub mod project_party;
+pub mod project_values;
 pub mod reference_dataset;
 pub mod referral;
 pub mod referral_deadlines;
@@ -29,11 +36,15 @@ pub mod resource;
 pub mod resource_coverage;
 pub mod resource_values;
 pub mod succession;
+pub mod territorial_project;
 pub mod transfer;
 pub mod values;
 
 pub use competence_values::{
     AssignmentBasis, CompetenceRole, ConsentDecision, RuleLayer, TransferRule, TransferStatus,
+};
+pub use project_values::{
+    ActionStatus, Aggregation, Direction, Periodicity, ProjectKind, ProjectRole, ProjectStatus,
 };
 pub use referral::ReferralStatus;
 pub use resource_values::{

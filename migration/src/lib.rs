@@ -20,6 +20,7 @@ mod m20261203_000013_postal_codes;
 mod m20261203_000014_mandates;
 mod m20261203_000015_referrals;
 mod m20261204_000016_referral_deadlines;
+mod m20261204_000017_territorial_projects;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_mandates::Migration),
             Box::new(m20261203_000015_referrals::Migration),
             Box::new(m20261204_000016_referral_deadlines::Migration),
+            Box::new(m20261204_000017_territorial_projects::Migration),
         ]
     }
 }

@@ -24,6 +24,7 @@ mod law;
 mod live_connections;
 mod mandates;
 mod newcomer;
+mod projects;
 mod red_team;
 mod reference_import;
 mod referral_service;

@@ -17,7 +17,7 @@ use crate::auth::{Actor, Role};
 use crate::error::{AppError, AppResult};
 
 /// The entity types the feed carries.
-pub const ENTITY_TYPES: [&str; 9] = [
+pub const ENTITY_TYPES: [&str; 10] = [
     "Organisation",
     "ContactPoint",
     "Assignment",
@@ -27,6 +27,7 @@ pub const ENTITY_TYPES: [&str; 9] = [
     "Agreement",
     "Mandate",
     "Referral",
+    "TerritorialProject",
 ];
 
 /// A position in the feed.
@@ -154,11 +155,12 @@ async fn visible(
             .map(|e| e.entity_id)
             .collect()
     };
-    let (points, resources, reservations, agreements) = (
+    let (points, resources, reservations, agreements, projects) = (
         ids_of("ContactPoint"),
         ids_of("Resource"),
         ids_of("Reservation"),
         ids_of("Agreement"),
+        ids_of("TerritorialProject"),
     );
     let mut allowed: HashMap<(&str, i64), bool> = HashMap::new();
     if !points.is_empty() {
@@ -195,12 +197,18 @@ async fn visible(
             allowed.insert(("Agreement", a.model.id), a.visible_to(actor));
         }
     }
+    if !projects.is_empty() {
+        for p in super::projects::by_ids_in(db, &projects).await? {
+            allowed.insert(("TerritorialProject", p.model.id), p.visible_to(actor));
+        }
+    }
     let staff =
         |owner: Option<i64>| owner.is_some_and(|o| actor.acts_for(o, &[Role::Editor, Role::Admin]));
     Ok(rows
         .into_iter()
         .filter(|e| match e.entity_type.as_str() {
-            kind @ ("ContactPoint" | "Resource" | "Reservation" | "Agreement") => allowed
+            kind @ ("ContactPoint" | "Resource" | "Reservation" | "Agreement"
+            | "TerritorialProject") => allowed
                 .get(&(kind, e.entity_id))
                 .copied()
                 .unwrap_or_else(|| staff(e.organisation_id)),

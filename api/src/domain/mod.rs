@@ -16,6 +16,7 @@ pub mod mandates;
 pub mod pagination;
 pub mod partners;
 pub mod profile;
+pub mod projects;
 pub mod referrals;
 pub mod registry;
 pub mod resources;

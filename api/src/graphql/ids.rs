@@ -29,10 +29,18 @@ pub enum NodeType {
     Mandate,
     /// A referral of a person's request.
     Referral,
+    /// A territorial project.
+    TerritorialProject,
+    /// An action of a territorial project.
+    ProjectAction,
+    /// An indicator of a territorial project.
+    Indicator,
+    /// A measurement of an indicator.
+    Measurement,
 }
 
 /// Every node type, in declaration order.
-const ALL: [NodeType; 10] = [
+const ALL: [NodeType; 14] = [
     NodeType::Organisation,
     NodeType::ContactPoint,
     NodeType::AuditRecord,
@@ -43,6 +51,10 @@ const ALL: [NodeType; 10] = [
     NodeType::Agreement,
     NodeType::Mandate,
     NodeType::Referral,
+    NodeType::TerritorialProject,
+    NodeType::ProjectAction,
+    NodeType::Indicator,
+    NodeType::Measurement,
 ];
 
 impl NodeType {
@@ -64,6 +76,10 @@ impl NodeType {
             NodeType::Agreement => "Agreement",
             NodeType::Mandate => "Mandate",
             NodeType::Referral => "Referral",
+            NodeType::TerritorialProject => "TerritorialProject",
+            NodeType::ProjectAction => "ProjectAction",
+            NodeType::Indicator => "Indicator",
+            NodeType::Measurement => "Measurement",
         }
     }
 }

@@ -21,6 +21,25 @@ use crate::domain::resources::{self, Period};
 use crate::error::AppResult;
 use crate::graphql::guard::OperationSlot;
 
+/// The measurements and series of indicators (reached only through visible projects).
+pub struct IndicatorEvidence(DatabaseConnection);
+
+impl BatchLoad for IndicatorEvidence {
+    type Key = i64;
+    type Value = Arc<crate::domain::projects::measurements::Evidence>;
+    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
+        let db = self.0.clone();
+        async move {
+            Ok(crate::domain::projects::measurements::evidence(&db, &keys)
+                .await?
+                .into_iter()
+                .map(|(k, v)| (k, Arc::new(v)))
+                .collect())
+        }
+        .boxed()
+    }
+}
+
 /// Organisations by id.
 pub struct OrganisationsById(Reads);
 
@@ -459,6 +478,8 @@ pub struct Loaders {
     pub reservations_of: Batcher<ReservationsOf>,
     /// Agreements of parties.
     pub agreements_of: Batcher<AgreementsOf>,
+    /// The measurements and series of indicators.
+    pub indicators: Batcher<IndicatorEvidence>,
 }
 
 impl Loaders {
@@ -505,6 +526,7 @@ impl Loaders {
             resources_of: Batcher::new(ResourcesOf(db.clone(), actor.clone()), cache),
             reservations_of: Batcher::new(ReservationsOf(db.clone()), cache),
             agreements_of: Batcher::new(AgreementsOf(db.clone(), actor.clone()), cache),
+            indicators: Batcher::new(IndicatorEvidence(db.clone()), cache),
             registry: reads,
         }
     }

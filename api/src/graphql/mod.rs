@@ -13,6 +13,7 @@ pub mod loaders;
 pub mod parse_cache;
 pub mod payload;
 pub mod price;
+pub mod projects;
 pub mod referrals;
 pub mod registry;
 pub mod resources;
@@ -32,6 +33,7 @@ pub struct Query(
     resources::ResourceQuery,
     federation::FederationQuery,
     referrals::ReferralQuery,
+    projects::ProjectQuery,
 );
 
 /// Every mutation.
@@ -44,6 +46,7 @@ pub struct Mutation(
     governance::MandateMutation,
     referrals::ReferralMutation,
     referrals::ReferralDeadlinesMutation,
+    projects::ProjectMutation,
 );
 
 /// The executable schema.

@@ -36,6 +36,9 @@ fn id_of(r: Ref) -> String {
         Ref::Assignment(id) => ids::encode(NodeType::Assignment, id).0,
         Ref::Resource(id) => ids::encode(NodeType::Resource, id).0,
         Ref::Agreement(id) => ids::encode(NodeType::Agreement, id).0,
+        Ref::TerritorialProject(id) => ids::encode(NodeType::TerritorialProject, id).0,
+        Ref::Indicator(id) => ids::encode(NodeType::Indicator, id).0,
+        Ref::Measurement(id) => ids::encode(NodeType::Measurement, id).0,
     }
 }
 
@@ -182,7 +185,7 @@ pub async fn export(
     let Some(dataset) = Dataset::parse(name) else {
         return failure(
             &AppError::NotFound(format!(
-                "no export `{name}`: organisations, memberships, competences, assignments, resources or agreements"
+                "no export `{name}`: organisations, memberships, competences, assignments, resources, agreements, indicators or measurements"
             )),
             &id,
         );

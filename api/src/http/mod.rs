@@ -1,7 +1,8 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP, WebSocket and SSE; GraphiQL for
-//! browsers), `/export/*`, `/healthz`, `/readyz`, `/metrics`, and what they share: request
+//! browsers), `/export/*`, `/charts/indicators/*`, `/healthz`, `/readyz`, `/metrics`, and what they share: request
 //! ids, authentication, the client's address.
 
+mod charts;
 mod export;
 mod graphiql;
 mod graphql;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/export/{file}", get(export::export))
+        .route("/charts/indicators/{file}", get(charts::indicator))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(

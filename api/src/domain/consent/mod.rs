@@ -22,6 +22,8 @@ pub enum Subject {
     Transfer,
     /// An agreement.
     Agreement,
+    /// A territorial project.
+    Project,
 }
 
 impl Subject {
@@ -30,6 +32,7 @@ impl Subject {
         match self {
             Subject::Transfer => "Transfer",
             Subject::Agreement => "Agreement",
+            Subject::Project => "TerritorialProject",
         }
     }
 }

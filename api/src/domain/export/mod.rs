@@ -3,6 +3,7 @@
 //! follow the feed without a gap.
 
 mod mutualisation;
+mod projects;
 mod registry;
 
 use chrono::NaiveDate;
@@ -35,6 +36,10 @@ pub enum Dataset {
     Resources,
     /// Agreements the caller may see, with their status at the date.
     Agreements,
+    /// Indicators of the territorial projects the caller may see.
+    Indicators,
+    /// Measurements of those indicators, as they stood at the end of the date.
+    Measurements,
 }
 
 impl Dataset {
@@ -55,6 +60,8 @@ impl Dataset {
             "assignments" => Some(Self::Assignments),
             "resources" => Some(Self::Resources),
             "agreements" => Some(Self::Agreements),
+            "indicators" => Some(Self::Indicators),
+            "measurements" => Some(Self::Measurements),
             _ => None,
         }
     }
@@ -128,6 +135,32 @@ impl Dataset {
                 "resources",
                 "competences",
             ],
+            Self::Indicators => &[
+                "id",
+                "project",
+                "name",
+                "unit",
+                "direction",
+                "periodicity",
+                "aggregation",
+                "method",
+                "source",
+                "responsible",
+                "baselineValue",
+                "baselinePeriod",
+            ],
+            Self::Measurements => &[
+                "id",
+                "indicator",
+                "commune",
+                "period",
+                "value",
+                "source",
+                "comment",
+                "recordedBy",
+                "recordedAt",
+                "corrects",
+            ],
         }
     }
 }
@@ -143,6 +176,12 @@ pub enum Ref {
     Resource(i64),
     /// An agreement.
     Agreement(i64),
+    /// A territorial project.
+    TerritorialProject(i64),
+    /// An indicator.
+    Indicator(i64),
+    /// A measurement.
+    Measurement(i64),
 }
 
 /// One exported field.
@@ -207,6 +246,8 @@ impl Snapshot {
             Dataset::Assignments => registry::assignments(txn, at, after).await,
             Dataset::Resources => mutualisation::resources(txn, &self.actor, after).await,
             Dataset::Agreements => mutualisation::agreements(txn, &self.actor, at, after).await,
+            Dataset::Indicators => projects::indicators(txn, &self.actor, after).await,
+            Dataset::Measurements => projects::measurements(txn, &self.actor, at, after).await,
         }
     }
 

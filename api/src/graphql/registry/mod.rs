@@ -56,6 +56,10 @@ pub enum Node {
     Mandate(Mandate),
     /// A referral of a person's request.
     Referral(crate::graphql::referrals::Referral),
+    /// A territorial project.
+    TerritorialProject(crate::graphql::projects::TerritorialProject),
+    /// An indicator of a territorial project.
+    Indicator(crate::graphql::projects::Indicator),
 }
 
 /// Which organisations a list returns.
@@ -143,6 +147,18 @@ pub(crate) async fn load_node(ctx: &Context<'_>, argument: &str, id: &str) -> Re
         NodeType::Agreement => Ok(agreements::load(ctx, Some(n), today)
             .await?
             .map(Node::Agreement)),
+        NodeType::TerritorialProject => Ok(crate::graphql::projects::load(ctx, n, today)
+            .await?
+            .map(Node::TerritorialProject)),
+        NodeType::Indicator => {
+            Ok(
+                crate::domain::projects::indicators::visible(&state(ctx)?.db, actor(ctx)?, n)
+                    .await?
+                    .map(|(i, _)| Node::Indicator(crate::graphql::projects::Indicator(i, today))),
+            )
+        }
+        // Reached through their project and indicator.
+        NodeType::ProjectAction | NodeType::Measurement => Ok(None),
     }
 }
 
