@@ -3,7 +3,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::{Aggregation, Direction, Periodicity};
+use crate::{Aggregation, Direction, IndicatorKind, Periodicity};
 
 /// One indicator.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -16,6 +16,11 @@ pub struct Model {
     pub project_id: i64,
     /// The action it follows, if one.
     pub action_id: Option<i64>,
+    /// What feeds it.
+    pub kind: IndicatorKind,
+    /// For a barometer fed by referral ratings: only the referrals about this competence
+    /// (all when null).
+    pub competence_code: Option<String>,
     /// Name.
     pub name: String,
     /// Unit ("t", "%", "km", "count").

@@ -44,7 +44,8 @@ pub use competence_values::{
     AssignmentBasis, CompetenceRole, ConsentDecision, RuleLayer, TransferRule, TransferStatus,
 };
 pub use project_values::{
-    ActionStatus, Aggregation, Direction, Periodicity, ProjectKind, ProjectRole, ProjectStatus,
+    ActionStatus, Aggregation, Direction, IndicatorKind, Periodicity, ProjectKind, ProjectRole,
+    ProjectStatus,
 };
 pub use referral::ReferralStatus;
 pub use resource_values::{

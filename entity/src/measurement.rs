@@ -19,6 +19,10 @@ pub struct Model {
     pub period: Date,
     /// The value, in the indicator's unit.
     pub value: f64,
+    /// For a survey result: the number of answers per score, 1 to 5 (a JSON array).
+    pub distribution: Option<String>,
+    /// For a survey result: the number of answers.
+    pub responses: Option<i64>,
     /// Where the value comes from.
     pub source: String,
     /// A comment.

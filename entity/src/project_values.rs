@@ -138,3 +138,22 @@ pub enum Aggregation {
     #[sea_orm(string_value = "POPULATION_WEIGHTED_MEAN")]
     PopulationWeightedMean,
 }
+
+/// What feeds an indicator.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IndicatorKind {
+    /// Values its responsible party measures.
+    #[sea_orm(string_value = "VALUE")]
+    Value,
+    /// A satisfaction barometer fed by survey results: the number of answers per score, 1
+    /// to 5.
+    #[sea_orm(string_value = "SATISFACTION_SURVEY")]
+    SatisfactionSurvey,
+    /// A satisfaction barometer fed by the ratings of the referrals about its communes.
+    #[sea_orm(string_value = "REFERRAL_SATISFACTION")]
+    ReferralSatisfaction,
+}

@@ -64,6 +64,8 @@ enum Indicator {
     Id,
     ProjectId,
     ActionId,
+    Kind,
+    CompetenceCode,
     Name,
     Unit,
     Direction,
@@ -95,6 +97,8 @@ enum Measurement {
     CommuneId,
     Period,
     Value,
+    Distribution,
+    Responses,
     Source,
     Comment,
     RecordedById,
@@ -221,6 +225,8 @@ impl MigrationTrait for Migration {
                     .col(big_pk_auto(Indicator::Id))
                     .col(big_integer(Indicator::ProjectId))
                     .col(big_integer_null(Indicator::ActionId))
+                    .col(string_len(Indicator::Kind, 32))
+                    .col(string_len_null(Indicator::CompetenceCode, 16))
                     .col(string(Indicator::Name))
                     .col(string_len(Indicator::Unit, 32))
                     .col(string_len(Indicator::Direction, 16))
@@ -268,6 +274,8 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null(Measurement::CommuneId))
                     .col(date(Measurement::Period))
                     .col(double(Measurement::Value))
+                    .col(text_null(Measurement::Distribution))
+                    .col(big_integer_null(Measurement::Responses))
                     .col(string(Measurement::Source))
                     .col(text_null(Measurement::Comment))
                     .col(big_integer(Measurement::RecordedById))

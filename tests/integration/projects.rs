@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, date, error_code, token};
-use crate::referrals::{CA_VITRE, RENNES, VITRE, staff};
+use crate::referrals::{CA_VITRE, RENNES, VITRE, call, file, staff};
 
 fn admin(siren: &str) -> String {
     token(&format!("dgs@{siren}.fr"), Some(siren), &["admin"])
@@ -935,7 +935,7 @@ async fn exports_of_indicators_and_measurements_equal_the_api_as_of_a_date() {
     let csv = String::from_utf8_lossy(&csv).into_owned();
     assert!(
         csv.starts_with(
-            "id,indicator,commune,period,value,source,comment,recordedBy,recordedAt,corrects\r\n"
+            "id,indicator,commune,period,value,responses,distribution,source,comment,recordedBy,recordedAt,corrects\r\n"
         ),
         "{csv}"
     );
@@ -943,5 +943,197 @@ async fn exports_of_indicators_and_measurements_equal_the_api_as_of_a_date() {
         csv.lines().count(),
         3,
         "a header and two current values: {csv}"
+    );
+}
+
+/// Defines a satisfaction barometer of `project` fed by `kind`.
+async fn barometer(app: &TestApp, project: &Value, kind: &str, competence: Value) -> Value {
+    let input = json!({
+        "projectId": project["id"], "kind": kind, "competence": competence,
+        "name": "Satisfaction des usagers", "unit": "score", "direction": "INCREASE",
+        "periodicity": "YEARLY", "method": "note moyenne de 1 à 5", "source": "Enquête annuelle",
+        "responsibleId": CA_VITRE, "aggregation": "SUM", "baselineValue": 3.0,
+        "baselinePeriod": date(-1, 1, 1),
+    });
+    let r = run(
+        app,
+        Some(&staff(CA_VITRE)),
+        "defineIndicator",
+        "DefineIndicatorInput",
+        input,
+        INDICATOR,
+    )
+    .await;
+    let i = r["data"]["defineIndicator"]["indicator"].clone();
+    assert!(i.is_object(), "{r}");
+    i
+}
+
+const SERIES: &str = "query($id: ID!) { node(id: $id) { ... on Indicator {
+    series { period value responses withheld } measurements { value responses distribution } } } }";
+
+#[tokio::test]
+async fn satisfaction_barometers_from_surveys_and_referral_ratings_are_hidden_below_five_answers() {
+    let app = TestApp::new().await;
+    let p = signed(&app).await;
+    let mut wrong = json!({
+        "projectId": p["id"], "kind": "SATISFACTION_SURVEY", "name": "Satisfaction", "unit": "%",
+        "direction": "INCREASE", "periodicity": "YEARLY", "method": "note", "source": "Enquête",
+        "responsibleId": CA_VITRE, "aggregation": "SUM", "baselineValue": 3.0, "baselinePeriod": date(-1, 1, 1),
+    });
+    let r = run(
+        &app,
+        Some(&staff(CA_VITRE)),
+        "defineIndicator",
+        "DefineIndicatorInput",
+        wrong.clone(),
+        INDICATOR,
+    )
+    .await;
+    assert_eq!(
+        r["data"]["defineIndicator"]["userErrors"][0]["field"], "input.unit",
+        "{r}"
+    );
+    wrong["unit"] = json!("score");
+    wrong["kind"] = json!("VALUE");
+    let r = run(
+        &app,
+        Some(&staff(CA_VITRE)),
+        "defineIndicator",
+        "DefineIndicatorInput",
+        wrong,
+        INDICATOR,
+    )
+    .await;
+    assert_eq!(
+        r["data"]["defineIndicator"]["userErrors"][0]["field"], "input.unit",
+        "{r}"
+    );
+
+    // Survey results: answers per score; four answers in one commune say nothing yet.
+    let survey = barometer(&app, &p, "SATISFACTION_SURVEY", Value::Null).await;
+    let other = neighbour(&app).await;
+    let result = |commune: &str, distribution: Value| {
+        json!({
+            "indicatorId": survey["id"], "communeId": commune, "period": date(0, 1, 1),
+            "distribution": distribution, "source": "Enquête usagers",
+        })
+    };
+    let ca = staff(CA_VITRE);
+    for (input, field) in [
+        (result("35360", json!([1, 2, 3])), "input.distribution"),
+        (
+            result("35360", json!([0, 0, 0, 0, 0])),
+            "input.distribution",
+        ),
+        (
+            {
+                let mut v = result("35360", json!([0, 0, 1, 2, 1]));
+                v["value"] = json!(4.0);
+                v
+            },
+            "input.distribution",
+        ),
+    ] {
+        let r = measure(&app, &ca, input).await;
+        assert_eq!(
+            r["data"]["recordMeasurement"]["userErrors"][0]["field"], field,
+            "{r}"
+        );
+    }
+    let r = measure(&app, &ca, result("35360", json!([0, 0, 1, 2, 1]))).await;
+    assert!(
+        r["data"]["recordMeasurement"]["measurement"].is_object(),
+        "{r}"
+    );
+    let read = app.query(SERIES, json!({ "id": survey["id"] })).await;
+    let point = &read["node"]["series"][0];
+    assert_eq!(
+        (point["value"].clone(), point["responses"].clone()),
+        (Value::Null, json!(4)),
+        "{read}"
+    );
+    assert!(
+        point["withheld"]
+            .as_str()
+            .is_some_and(|w| w.contains("from 5 answers")),
+        "{read}"
+    );
+    assert_eq!(
+        read["node"]["measurements"],
+        json!([{ "value": null, "responses": 4, "distribution": null }])
+    );
+    // A fifth answer in another commune: the territory's mean is shown, the commune's alone not.
+    measure(&app, &ca, result(&other, json!([1, 0, 0, 0, 0]))).await;
+    let read = app.query(SERIES, json!({ "id": survey["id"] })).await;
+    assert_eq!(
+        read["node"]["series"],
+        json!([{ "period": date(0, 1, 1), "value": 3.4, "responses": 5, "withheld": null }]),
+        "{read}"
+    );
+    let vitre = app
+        .query("query($id: ID!) { node(id: $id) { ... on Indicator { territorySeries(organisation: \"35360\") { value responses } } } }", json!({ "id": survey["id"] }))
+        .await;
+    assert_eq!(
+        vitre["node"]["territorySeries"],
+        json!([{ "value": null, "responses": 4 }])
+    );
+    // Exports withhold the same: the four answers of one commune are counted, not shown.
+    let (_, exported) = export_lines(&app, None, "/export/measurements.ndjson").await;
+    let four: Vec<&Value> = exported.iter().filter(|m| m["responses"] == 4).collect();
+    assert_eq!(four.len(), 1, "{exported:?}");
+    assert_eq!(
+        (four[0]["value"].clone(), four[0]["distribution"].clone()),
+        (Value::Null, Value::Null)
+    );
+    let one: Vec<&Value> = exported.iter().filter(|m| m["responses"] == 1).collect();
+    assert_eq!(one[0]["distribution"], Value::Null, "{exported:?}");
+    // Referral ratings: the referrals about the project's communes for waste collection.
+    let ratings = barometer(&app, &p, "REFERRAL_SATISFACTION", json!("C2080")).await;
+    let r = measure(&app, &ca, json!({ "indicatorId": ratings["id"], "period": date(0, 1, 1), "value": 4.0, "source": "Rapport" })).await;
+    assert_eq!(
+        r["data"]["recordMeasurement"]["userErrors"][0]["field"], "input.indicatorId",
+        "{r}"
+    );
+    let rate = |score: i64| {
+        let app = &app;
+        async move {
+            let filed = file(app, "35360", "C2080").await;
+            let id = filed["id"].clone();
+            call(
+                app,
+                &staff(CA_VITRE),
+                "answerReferral",
+                json!({ "id": id, "version": 1, "answer": "Collecte reprogrammée." }),
+            )
+            .await;
+            let body = call(
+                app,
+                &staff(VITRE),
+                "rateReferral",
+                json!({ "id": id, "version": 2, "satisfaction": score, "resolved": true }),
+            )
+            .await;
+            assert!(
+                body["data"]["rateReferral"]["referral"].is_object(),
+                "{body}"
+            );
+        }
+    };
+    // A referral about another competence does not count.
+    let elsewhere = file(&app, "35360", "C5010").await;
+    assert!(elsewhere["id"].is_string());
+    for score in [5, 4, 4, 2] {
+        rate(score).await;
+    }
+    let read = app.query(SERIES, json!({ "id": ratings["id"] })).await;
+    assert_eq!(read["node"]["series"][0]["value"], Value::Null, "{read}");
+    assert_eq!(read["node"]["series"][0]["responses"], 4);
+    rate(5).await;
+    let read = app.query(SERIES, json!({ "id": ratings["id"] })).await;
+    assert_eq!(
+        read["node"]["series"],
+        json!([{ "period": date(0, 1, 1), "value": 4.0, "responses": 5, "withheld": null }]),
+        "{read}"
     );
 }

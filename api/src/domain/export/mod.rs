@@ -155,6 +155,8 @@ impl Dataset {
                 "commune",
                 "period",
                 "value",
+                "responses",
+                "distribution",
                 "source",
                 "comment",
                 "recordedBy",

@@ -139,7 +139,11 @@ pub(super) async fn measurements(
                     Field::Ref(Ref::Organisation(c))
                 }),
                 v(m.period),
-                v(m.value),
+                v(super::super::projects::measurements::disclosed(&m).then_some(m.value)),
+                v(m.responses),
+                v(super::super::projects::measurements::disclosed(&m)
+                    .then(|| super::super::projects::measurements::distribution(&m))
+                    .flatten()),
                 v(&m.source),
                 v(&m.comment),
                 Field::Ref(Ref::Organisation(m.recorded_by_id)),

@@ -27,8 +27,14 @@ fn number(v: f64) -> String {
 }
 
 /// Draws `indicator`'s `series`.
-pub fn svg(indicator: &Indicator, series: &[Point]) -> String {
+pub fn svg(indicator: &Indicator, all: &[Point]) -> String {
     let i = &indicator.model;
+    // Withheld values (a barometer of fewer than five answers) are in the table, not drawn.
+    let series: Vec<(chrono::NaiveDate, f64)> = all
+        .iter()
+        .filter_map(|p| p.value.map(|v| (p.period, v)))
+        .collect();
+    let series = series.as_slice();
     let baseline = (i.baseline_period, i.baseline_value);
     let targets: Vec<_> = indicator
         .targets
@@ -36,11 +42,11 @@ pub fn svg(indicator: &Indicator, series: &[Point]) -> String {
         .map(|t| (t.due_on, t.value))
         .collect();
     let dates: Vec<_> = std::iter::once(baseline.0)
-        .chain(series.iter().map(|p| p.period))
+        .chain(series.iter().map(|p| p.0))
         .chain(targets.iter().map(|t| t.0))
         .collect();
     let values: Vec<f64> = std::iter::once(baseline.1)
-        .chain(series.iter().map(|p| p.value))
+        .chain(series.iter().map(|p| p.1))
         .chain(targets.iter().map(|t| t.1))
         .collect();
     let (first, last) = (
@@ -62,18 +68,12 @@ pub fn svg(indicator: &Indicator, series: &[Point]) -> String {
         MARGIN + (d - first).num_days() as f64 / span_days * (WIDTH - 2.0 * MARGIN)
     };
     let y = |v: f64| HEIGHT - MARGIN - (v - low) / (high - low) * (HEIGHT - 2.0 * MARGIN);
-    let rows = series.len() + targets.len() + 2;
+    let rows = all.len() + targets.len() + 2;
     let total_height = HEIGHT + TABLE_ROW * rows as f64 + 8.0;
     let title = format!("{} ({})", i.name, i.unit);
     let latest = series
         .last()
-        .map(|p| {
-            format!(
-                "latest {} for the period starting {}",
-                number(p.value),
-                p.period
-            )
-        })
+        .map(|p| format!("latest {} for the period starting {}", number(p.1), p.0))
         .unwrap_or_else(|| "no measurement yet".into());
     let desc = format!(
         "{} measured {:?}, {} is better. Baseline {} for the period starting {}; {}; {} target(s). Source: {}.",
@@ -127,21 +127,20 @@ pub fn svg(indicator: &Indicator, series: &[Point]) -> String {
     if !series.is_empty() {
         let points: Vec<String> = series
             .iter()
-            .map(|p| format!("{:.1},{:.1}", x(p.period), y(p.value)))
+            .map(|p| format!("{:.1},{:.1}", x(p.0), y(p.1)))
             .collect();
         let _ = write!(
             out,
             r##"<polyline class="series" fill="none" stroke="#1f5fa8" stroke-width="2" points="{}"/>"##,
             points.join(" ")
         );
-        for p in series {
+        for (period, value) in series {
             let _ = write!(
                 out,
-                r##"<circle class="point" cx="{:.1}" cy="{:.1}" r="3" fill="#1f5fa8"><title>{}: {}</title></circle>"##,
-                x(p.period),
-                y(p.value),
-                p.period,
-                number(p.value),
+                r##"<circle class="point" cx="{:.1}" cy="{:.1}" r="3" fill="#1f5fa8"><title>{period}: {}</title></circle>"##,
+                x(*period),
+                y(*value),
+                number(*value),
             );
         }
     }
@@ -157,12 +156,16 @@ pub fn svg(indicator: &Indicator, series: &[Point]) -> String {
         baseline.0,
         number(baseline.1)
     );
-    for p in series {
+    for p in all {
+        let value = match (p.value, p.responses) {
+            (Some(v), _) => number(v),
+            (None, Some(n)) => format!("withheld ({n} answers, fewer than 5)"),
+            (None, None) => "withheld".into(),
+        };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>measured</td><td>{}</td></tr>",
-            p.period,
-            number(p.value)
+            "<tr><td>{}</td><td>measured</td><td>{value}</td></tr>",
+            p.period
         );
     }
     for (due, value) in &targets {

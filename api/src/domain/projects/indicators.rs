@@ -3,7 +3,7 @@
 //! communes' values make a territory's. Defined by the project's planners.
 
 use chrono::{Datelike, NaiveDate};
-use entity::{Aggregation, Direction, Periodicity, indicator, indicator_target};
+use entity::{Aggregation, Direction, IndicatorKind, Periodicity, indicator, indicator_target};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder,
@@ -30,9 +30,14 @@ pub struct Indicator {
 pub struct NewIndicator {
     /// The action it follows, if one (of the same project).
     pub action: Option<i64>,
+    /// What feeds it.
+    pub kind: IndicatorKind,
+    /// For a barometer of referral ratings: only the referrals about this competence.
+    pub competence: Option<String>,
     /// Name.
     pub name: String,
-    /// Unit: `%` (0 to 100), `count` (whole, not negative), or any other unit of measure.
+    /// Unit: `%` (0 to 100), `count` (whole, not negative), `score` (a satisfaction
+    /// barometer's mean score, 1 to 5), or any other unit of measure.
     pub unit: String,
     /// Which way is better.
     pub direction: Direction,
@@ -53,6 +58,9 @@ pub struct NewIndicator {
     /// Dated targets.
     pub targets: Vec<(NaiveDate, f64)>,
 }
+
+/// The unit of satisfaction barometers: a mean score from 1 to 5.
+pub const SCORE: &str = "score";
 
 /// Whether `day` starts a period of `periodicity`.
 pub fn starts_period(periodicity: Periodicity, day: NaiveDate) -> bool {
@@ -75,6 +83,7 @@ pub fn check_value(field: &str, unit: &str, value: f64) -> AppResult<()> {
         "count" if value < 0.0 || value.fract() != 0.0 => {
             fails("a count is a whole number, not negative")
         }
+        SCORE if !(1.0..=5.0).contains(&value) => fails("a score is between 1 and 5"),
         _ => Ok(()),
     }
 }
@@ -82,6 +91,7 @@ pub fn check_value(field: &str, unit: &str, value: f64) -> AppResult<()> {
 /// Defines an indicator of project `project` (its planners).
 pub async fn define(
     db: &DatabaseConnection,
+    catalogue: &crate::domain::competences::Catalogue,
     ctx: &WriteContext,
     project: i64,
     new: NewIndicator,
@@ -91,6 +101,30 @@ pub async fn define(
     let unit = codes::check_text("input.unit", &new.unit, 1, 32)?;
     let method = codes::check_text("input.method", &new.method, 3, 2000)?;
     let source = codes::check_text("input.source", &new.source, 2, 300)?;
+    let barometer = new.kind != IndicatorKind::Value;
+    if barometer != (unit == SCORE) {
+        return Err(AppError::bad_input(
+            "input.unit",
+            "a satisfaction barometer, and only one, is measured in `score` (1 to 5)",
+        ));
+    }
+    match (&new.competence, new.kind) {
+        (None, _) => {}
+        (Some(code), IndicatorKind::ReferralSatisfaction) if catalogue.index_of(code).is_some() => {
+        }
+        (Some(code), IndicatorKind::ReferralSatisfaction) => {
+            return Err(AppError::bad_input(
+                "input.competence",
+                format!("`{code}` is not a competence of the catalogue"),
+            ));
+        }
+        (Some(_), _) => {
+            return Err(AppError::bad_input(
+                "input.competence",
+                "only a barometer of referral ratings is limited to a competence",
+            ));
+        }
+    }
     if !starts_period(new.periodicity, new.baseline_period) {
         return Err(AppError::bad_input(
             "input.baselinePeriod",
@@ -138,6 +172,8 @@ pub async fn define(
     let model = indicator::Entity::insert(indicator::ActiveModel {
         project_id: Set(project),
         action_id: Set(new.action),
+        kind: Set(new.kind),
+        competence_code: Set(new.competence.clone()),
         name: Set(name),
         unit: Set(unit),
         direction: Set(new.direction),
@@ -175,7 +211,7 @@ pub async fn define(
         (
             None,
             Some(json!({
-                "indicatorId": model.id, "name": model.name, "unit": model.unit,
+                "indicatorId": model.id, "kind": model.kind, "name": model.name, "unit": model.unit,
                 "responsibleId": model.responsible_id, "baselineValue": model.baseline_value,
                 "baselinePeriod": model.baseline_period, "targets": new.targets.len(),
             })),
@@ -276,5 +312,7 @@ mod tests {
         assert!(check_value("v", "count", -1.0).is_err());
         assert!(check_value("v", "t", -12.5).is_ok());
         assert!(check_value("v", "t", f64::NAN).is_err());
+        assert!(check_value("v", SCORE, 4.2).is_ok());
+        assert!(check_value("v", SCORE, 0.5).is_err());
     }
 }

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use entity::{Aggregation, Direction, measurement, organisation};
+use entity::{
+    Aggregation, Direction, IndicatorKind, Periodicity, measurement, organisation, referral,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -17,6 +19,7 @@ use super::indicators::{Indicator, by_ids_in, check_value, starts_period};
 use super::{for_change, record};
 use crate::auth::Role;
 use crate::domain::audit::{Operation, WriteContext};
+use crate::domain::referrals::barometer::THRESHOLD;
 use crate::domain::{codes, territory};
 use crate::error::{AppError, AppResult};
 
@@ -29,8 +32,10 @@ pub struct NewMeasurement {
     pub commune: Option<i64>,
     /// First day of the period measured.
     pub period: NaiveDate,
-    /// The value, in the indicator's unit.
-    pub value: f64,
+    /// The value, in the indicator's unit (not for a survey result).
+    pub value: Option<f64>,
+    /// A survey result: the number of answers per score, 1 to 5.
+    pub distribution: Option<Vec<i64>>,
     /// Where it comes from.
     pub source: String,
     /// A comment.
@@ -96,7 +101,35 @@ pub async fn record_measurement(
             "this commune is not in the project's territory",
         ));
     }
-    check_value("input.value", &i.unit, new.value)?;
+    let (value, distribution) = match (i.kind, new.value, &new.distribution) {
+        (IndicatorKind::Value, Some(v), None) => {
+            check_value("input.value", &i.unit, v)?;
+            (v, None)
+        }
+        (IndicatorKind::Value, _, _) => {
+            return Err(AppError::bad_input(
+                "input.value",
+                "a measurement of this indicator is a value, without a distribution",
+            ));
+        }
+        (IndicatorKind::SatisfactionSurvey, None, Some(counts)) => {
+            let counts = survey_counts(counts)?;
+            let (mean, _) = mean_score(&counts);
+            (mean, Some(counts))
+        }
+        (IndicatorKind::SatisfactionSurvey, _, _) => {
+            return Err(AppError::bad_input(
+                "input.distribution",
+                "a survey result is the number of answers per score, 1 to 5, without a value",
+            ));
+        }
+        (IndicatorKind::ReferralSatisfaction, _, _) => {
+            return Err(AppError::bad_input(
+                "input.indicatorId",
+                "this barometer is fed by the ratings of referrals, not by measurements",
+            ));
+        }
+    };
     let current = measurement::Entity::find()
         .filter(measurement::Column::IndicatorId.eq(i.id))
         .filter(match new.commune {
@@ -138,7 +171,9 @@ pub async fn record_measurement(
         indicator_id: Set(i.id),
         commune_id: Set(new.commune),
         period: Set(new.period),
-        value: Set(new.value),
+        value: Set(value),
+        distribution: Set(distribution.map(|c| json!(c).to_string())),
+        responses: Set(distribution.map(|c| c.iter().sum())),
         source: Set(source),
         comment: Set(comment),
         recorded_by_id: Set(i.responsible_id),
@@ -163,10 +198,123 @@ pub async fn record_measurement(
 }
 
 fn snapshot(m: &measurement::Model) -> serde_json::Value {
+    let shown = disclosed(m);
     json!({
         "measurementId": m.id, "indicatorId": m.indicator_id, "communeId": m.commune_id,
-        "period": m.period, "value": m.value, "source": m.source, "corrects": m.corrects,
+        "period": m.period, "value": shown.then_some(m.value), "responses": m.responses,
+        "source": m.source, "corrects": m.corrects,
     })
+}
+
+/// Checks a survey result: five counts, none negative, at least one answer.
+fn survey_counts(counts: &[i64]) -> AppResult<[i64; 5]> {
+    let counts: [i64; 5] = counts.try_into().map_err(|_| {
+        AppError::bad_input(
+            "input.distribution",
+            "five counts: the answers scoring 1, 2, 3, 4 and 5",
+        )
+    })?;
+    if counts.iter().any(|c| *c < 0) || counts.iter().sum::<i64>() < 1 {
+        return Err(AppError::bad_input(
+            "input.distribution",
+            "counts are not negative and add up to at least one answer",
+        ));
+    }
+    Ok(counts)
+}
+
+/// The mean score of `counts` (answers scoring 1 to 5) and the number of answers.
+fn mean_score(counts: &[i64; 5]) -> (f64, i64) {
+    let n: i64 = counts.iter().sum();
+    let total: i64 = counts.iter().zip(1..).map(|(c, score)| c * score).sum();
+    (if n > 0 { total as f64 / n as f64 } else { 0.0 }, n)
+}
+
+/// The answers per score of a survey result.
+pub fn distribution(m: &measurement::Model) -> Option<[i64; 5]> {
+    m.distribution
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+}
+
+/// Whether a measurement's value may be shown: always, except a survey result of fewer than
+/// [`THRESHOLD`] answers, so that no person can be singled out.
+pub fn disclosed(m: &measurement::Model) -> bool {
+    m.responses.is_none_or(|n| n >= THRESHOLD as i64)
+}
+
+/// The first day of the period of `periodicity` holding `day`.
+pub fn period_of(periodicity: Periodicity, day: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    let month = match periodicity {
+        Periodicity::Monthly => day.month(),
+        Periodicity::Quarterly => (day.month() - 1) / 3 * 3 + 1,
+        Periodicity::Yearly => 1,
+    };
+    NaiveDate::from_ymd_opt(day.year(), month, 1).unwrap_or(day)
+}
+
+/// The point of a barometer: the mean score when there are at least [`THRESHOLD`] answers.
+fn barometer_point(period: NaiveDate, counts: &[i64; 5], communes: usize) -> Point {
+    let (mean, n) = mean_score(counts);
+    Point {
+        period,
+        value: (n >= THRESHOLD as i64).then_some(mean),
+        communes,
+        responses: Some(n),
+    }
+}
+
+/// The series of a barometer fed by referral ratings: per period, the ratings of the
+/// referrals about `communes` (and the indicator's competence) filed in it.
+async fn referral_series<C: ConnectionTrait>(
+    db: &C,
+    indicator: &Indicator,
+    communes: &[i64],
+) -> AppResult<Vec<Point>> {
+    let i = &indicator.model;
+    let since = i
+        .baseline_period
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let mut by_period: BTreeMap<NaiveDate, ([i64; 5], Vec<i64>)> = BTreeMap::new();
+    for chunk in communes.chunks(5000) {
+        let mut query = referral::Entity::find()
+            .select_only()
+            .column(referral::Column::CommuneId)
+            .column(referral::Column::CreatedAt)
+            .column(referral::Column::Satisfaction)
+            .filter(referral::Column::CommuneId.is_in(chunk.to_vec()))
+            .filter(referral::Column::Satisfaction.is_not_null())
+            .filter(referral::Column::CreatedAt.gte(since));
+        if let Some(code) = &i.competence_code {
+            query = query.filter(referral::Column::CompetenceCode.eq(code.clone()));
+        }
+        let rows: Vec<(i64, chrono::DateTime<chrono::Utc>, Option<i32>)> =
+            query.into_tuple().all(db).await?;
+        for (commune, at, score) in rows {
+            let Some(slot) = score
+                .and_then(|s| usize::try_from(s - 1).ok())
+                .filter(|s| *s < 5)
+            else {
+                continue;
+            };
+            let entry = by_period
+                .entry(period_of(i.periodicity, at.date_naive()))
+                .or_default();
+            entry.0[slot] += 1;
+            entry.1.push(commune);
+        }
+    }
+    Ok(by_period
+        .into_iter()
+        .map(|(period, (counts, mut seen))| {
+            seen.sort_unstable();
+            seen.dedup();
+            barometer_point(period, &counts, seen.len())
+        })
+        .collect())
 }
 
 /// Every measurement of `indicators`, current and superseded, by period then record order.
@@ -187,10 +335,13 @@ pub async fn of_indicators<C: ConnectionTrait>(
 pub struct Point {
     /// First day of the period.
     pub period: NaiveDate,
-    /// The territory's value.
-    pub value: f64,
+    /// The territory's value; withheld (`None`) for a barometer of fewer than
+    /// [`THRESHOLD`] answers.
+    pub value: Option<f64>,
     /// How many communes' values made it (0: a value for the whole territory).
     pub communes: usize,
+    /// For a barometer: the number of answers.
+    pub responses: Option<i64>,
 }
 
 /// The legal populations of `communes` (those the reference ships).
@@ -263,22 +414,30 @@ pub async fn evidence<C: ConnectionTrait>(
     communes.sort_unstable();
     communes.dedup();
     let population = populations(db, &communes).await?;
-    Ok(indicators
-        .into_iter()
-        .map(|indicator| {
-            let id = indicator.model.id;
-            let measurements: Vec<_> = rows.extract_if(.., |m| m.indicator_id == id).collect();
-            let series = series_from(&indicator, &measurements, None, &population);
-            (
-                id,
-                Evidence {
-                    indicator,
-                    measurements,
-                    series,
-                },
-            )
-        })
-        .collect())
+    let mut out = HashMap::new();
+    for indicator in indicators {
+        let id = indicator.model.id;
+        let measurements: Vec<_> = rows.extract_if(.., |m| m.indicator_id == id).collect();
+        let series = if indicator.model.kind == IndicatorKind::ReferralSatisfaction {
+            let territory = super::by_ids_in(db, &[indicator.model.project_id])
+                .await?
+                .pop()
+                .map(|p| p.communes)
+                .unwrap_or_default();
+            referral_series(db, &indicator, &territory).await?
+        } else {
+            series_from(&indicator, &measurements, None, &population)
+        };
+        out.insert(
+            id,
+            Evidence {
+                indicator,
+                measurements,
+                series,
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// The series of `indicator` from its `rows`, over the communes in `within` (all of the
@@ -291,6 +450,9 @@ pub fn series_from(
     within: Option<&[i64]>,
     population: &HashMap<i64, i64>,
 ) -> Vec<Point> {
+    if indicator.model.kind == IndicatorKind::SatisfactionSurvey {
+        return survey_series(rows, within);
+    }
     let mut whole: BTreeMap<NaiveDate, f64> = BTreeMap::new();
     let mut by_commune: BTreeMap<NaiveDate, Vec<(i64, f64)>> = BTreeMap::new();
     for m in rows.iter().filter(|m| m.superseded_at.is_none()) {
@@ -313,8 +475,9 @@ pub fn series_from(
                 period,
                 Point {
                     period,
-                    value,
+                    value: Some(value),
                     communes,
+                    responses: None,
                 },
             );
         }
@@ -324,10 +487,44 @@ pub fn series_from(
             period,
             Point {
                 period,
-                value,
+                value: Some(value),
                 communes: 0,
+                responses: None,
             },
         );
+    }
+    points.into_values().collect()
+}
+
+/// The series of a barometer fed by survey results: per period, the answers recorded for the
+/// whole territory, else those of the communes added up.
+fn survey_series(rows: &[measurement::Model], within: Option<&[i64]>) -> Vec<Point> {
+    let mut whole: BTreeMap<NaiveDate, [i64; 5]> = BTreeMap::new();
+    let mut by_commune: BTreeMap<NaiveDate, ([i64; 5], usize)> = BTreeMap::new();
+    for m in rows.iter().filter(|m| m.superseded_at.is_none()) {
+        let Some(counts) = distribution(m) else {
+            continue;
+        };
+        match m.commune_id {
+            None if within.is_none() => {
+                whole.insert(m.period, counts);
+            }
+            Some(c) if within.is_none_or(|w| w.contains(&c)) => {
+                let entry = by_commune.entry(m.period).or_default();
+                for (total, n) in entry.0.iter_mut().zip(counts) {
+                    *total += n;
+                }
+                entry.1 += 1;
+            }
+            _ => {}
+        }
+    }
+    let mut points: BTreeMap<NaiveDate, Point> = by_commune
+        .into_iter()
+        .map(|(period, (counts, communes))| (period, barometer_point(period, &counts, communes)))
+        .collect();
+    for (period, counts) in whole {
+        points.insert(period, barometer_point(period, &counts, 0));
     }
     points.into_values().collect()
 }
@@ -350,6 +547,9 @@ pub async fn series_within<C: ConnectionTrait>(
     indicator: &Indicator,
     communes: &[i64],
 ) -> AppResult<Vec<Point>> {
+    if indicator.model.kind == IndicatorKind::ReferralSatisfaction {
+        return referral_series(db, indicator, communes).await;
+    }
     let rows = of_indicators(db, &[indicator.model.id]).await?;
     let population = match indicator.model.aggregation {
         Aggregation::PopulationWeightedMean => populations(db, communes).await?,
@@ -361,7 +561,7 @@ pub async fn series_within<C: ConnectionTrait>(
 /// Where an indicator stands against its targets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
-    /// The latest value.
+    /// The latest value shown.
     pub latest: Point,
     /// The target it is measured against: the first due on or after the latest period, else
     /// the last.
@@ -375,7 +575,8 @@ pub struct Progress {
 
 /// The progress of `indicator` given its `series`.
 pub fn progress(indicator: &Indicator, series: &[Point]) -> Option<Progress> {
-    let latest = series.last()?.clone();
+    let latest = series.iter().rev().find(|p| p.value.is_some())?.clone();
+    let value = latest.value?;
     let target = indicator
         .targets
         .iter()
@@ -385,10 +586,10 @@ pub fn progress(indicator: &Indicator, series: &[Point]) -> Option<Progress> {
     let baseline = indicator.model.baseline_value;
     let share = target
         .filter(|(_, v)| (v - baseline).abs() > f64::EPSILON)
-        .map(|(_, v)| (latest.value - baseline) / (v - baseline));
+        .map(|(_, v)| (value - baseline) / (v - baseline));
     let reached = target.map(|(_, v)| match indicator.model.direction {
-        Direction::Increase => latest.value >= v,
-        Direction::Decrease => latest.value <= v,
+        Direction::Increase => value >= v,
+        Direction::Decrease => value <= v,
     });
     Some(Progress {
         latest,
@@ -414,6 +615,8 @@ mod tests {
                 id: 1,
                 project_id: 1,
                 action_id: None,
+                kind: IndicatorKind::Value,
+                competence_code: None,
                 name: "Tonnes de déchets résiduels".into(),
                 unit: "t".into(),
                 direction: Direction::Decrease,
@@ -442,8 +645,9 @@ mod tests {
     fn point(period: NaiveDate, value: f64) -> Point {
         Point {
             period,
-            value,
+            value: Some(value),
             communes: 0,
+            responses: None,
         }
     }
 
@@ -499,6 +703,8 @@ mod tests {
                     commune_id: commune,
                     period,
                     value,
+                    distribution: None,
+                    responses: None,
                     source: "SIG".into(),
                     comment: None,
                     recorded_by_id: 1,
@@ -521,20 +727,45 @@ mod tests {
             vec![
                 Point {
                     period: day(2021, 1, 1),
-                    value: 11.0,
-                    communes: 2
+                    value: Some(11.0),
+                    communes: 2,
+                    responses: None,
                 },
                 Point {
                     period: day(2022, 1, 1),
-                    value: 40.0,
-                    communes: 0
+                    value: Some(40.0),
+                    communes: 0,
+                    responses: None,
                 },
             ]
         );
         let seven = series_from(&i, &rows, Some(&[7]), &none);
         assert_eq!(
             seven.iter().map(|p| p.value).collect::<Vec<_>>(),
-            vec![5.0, 1.0]
+            vec![Some(5.0), Some(1.0)]
         );
+    }
+
+    #[test]
+    fn a_barometer_adds_up_answers_and_withholds_a_mean_below_five() {
+        let p = barometer_point(day(2025, 1, 1), &[0, 0, 1, 2, 1], 1);
+        assert_eq!((p.value, p.responses), (None, Some(4)));
+        let p = barometer_point(day(2025, 1, 1), &[1, 0, 1, 2, 1], 2);
+        assert_eq!((p.value, p.responses), (Some(3.4), Some(5)));
+        assert_eq!(
+            period_of(Periodicity::Quarterly, day(2025, 8, 17)),
+            day(2025, 7, 1)
+        );
+        assert_eq!(
+            period_of(Periodicity::Yearly, day(2025, 8, 17)),
+            day(2025, 1, 1)
+        );
+        assert_eq!(
+            period_of(Periodicity::Monthly, day(2025, 8, 17)),
+            day(2025, 8, 1)
+        );
+        assert!(survey_counts(&[1, 2, 3]).is_err());
+        assert!(survey_counts(&[0, 0, 0, 0, 0]).is_err());
+        assert!(survey_counts(&[0, -1, 3, 0, 0]).is_err());
     }
 }

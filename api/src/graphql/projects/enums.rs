@@ -108,3 +108,17 @@ pub enum Aggregation {
     /// shipped): rates and shares.
     PopulationWeightedMean,
 }
+
+/// What feeds an indicator.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::IndicatorKind")]
+pub enum IndicatorKind {
+    /// Values its responsible party measures.
+    Value,
+    /// A satisfaction barometer fed by survey results (answers per score, 1 to 5); its
+    /// mean is shown from 5 answers.
+    SatisfactionSurvey,
+    /// A satisfaction barometer fed by the ratings of the referrals about the project's
+    /// communes; its mean is shown from 5 ratings.
+    ReferralSatisfaction,
+}

@@ -6,7 +6,7 @@ use async_graphql::{Context, ErrorExtensions, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use entity::measurement;
 
-use super::enums::{Aggregation, IndicatorDirection, Periodicity};
+use super::enums::{Aggregation, IndicatorDirection, IndicatorKind, Periodicity};
 use super::project::organisation;
 use crate::domain::projects::{indicators, measurements};
 use crate::graphql::context::{loaders, organisation_id, state};
@@ -32,18 +32,32 @@ pub struct IndicatorTarget {
 pub struct IndicatorPoint {
     /// First day of the period.
     pub period: Date,
-    /// The territory's value.
-    pub value: f64,
+    /// The territory's value; null when withheld (see `withheld`).
+    pub value: Option<f64>,
     /// How many communes' values made it (0: recorded for the whole territory).
     pub communes: i32,
+    /// For a satisfaction barometer: the number of answers.
+    pub responses: Option<i64>,
+    /// Why the value is withheld: a barometer's mean is shown from 5 answers, so that no
+    /// person can be singled out.
+    pub withheld: Option<String>,
 }
 
 impl From<measurements::Point> for IndicatorPoint {
     fn from(p: measurements::Point) -> Self {
+        let withheld = match (p.value, p.responses) {
+            (None, Some(n)) => Some(format!(
+                "a barometer's mean is shown from {} answers ({n} here), so that no person can be singled out",
+                crate::domain::referrals::barometer::THRESHOLD
+            )),
+            _ => None,
+        };
         IndicatorPoint {
             period: p.period.into(),
             value: p.value,
             communes: i32::try_from(p.communes).unwrap_or(i32::MAX),
+            responses: p.responses,
+            withheld,
         }
     }
 }
@@ -89,9 +103,22 @@ impl Measurement {
         self.0.period.into()
     }
 
-    /// The value, in the indicator's unit.
-    async fn value(&self) -> f64 {
-        self.0.value
+    /// The value, in the indicator's unit (for a survey result, the mean score); null for a
+    /// survey result of fewer than 5 answers, so that no person can be singled out.
+    async fn value(&self) -> Option<f64> {
+        measurements::disclosed(&self.0).then_some(self.0.value)
+    }
+
+    /// For a survey result: the number of answers.
+    async fn responses(&self) -> Option<i64> {
+        self.0.responses
+    }
+
+    /// For a survey result: the answers per score, 1 to 5 (null below 5 answers).
+    async fn distribution(&self) -> Option<Vec<i64>> {
+        measurements::disclosed(&self.0)
+            .then(|| measurements::distribution(&self.0).map(Vec::from))
+            .flatten()
     }
 
     /// Where it comes from.
@@ -140,6 +167,17 @@ impl Indicator {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::Indicator, self.0.model.id)
+    }
+
+    /// What feeds it: measured values, survey results, or referral ratings.
+    async fn kind(&self) -> IndicatorKind {
+        self.0.model.kind.into()
+    }
+
+    /// For a barometer of referral ratings: the competence of the referrals counted (all
+    /// when null).
+    async fn competence_code(&self) -> Option<&str> {
+        self.0.model.competence_code.as_deref()
     }
 
     /// Name.

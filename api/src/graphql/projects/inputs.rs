@@ -4,7 +4,8 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
 use super::enums::{
-    ActionStatus, Aggregation, IndicatorDirection, Periodicity, ProjectKind, ProjectRole,
+    ActionStatus, Aggregation, IndicatorDirection, IndicatorKind, Periodicity, ProjectKind,
+    ProjectRole,
 };
 use super::indicator::{Indicator, Measurement};
 use super::project::{ProjectAction, TerritorialProject, assemble};
@@ -127,9 +128,15 @@ pub struct DefineIndicatorInput {
     pub project_id: ID,
     /// The action it follows, if one.
     pub action_id: Option<ID>,
+    /// What feeds it (default `VALUE`); a satisfaction barometer's unit is `score`.
+    #[graphql(default_with = "IndicatorKind::Value")]
+    pub kind: IndicatorKind,
+    /// For a barometer of referral ratings: only the referrals about this competence.
+    pub competence: Option<String>,
     /// Name.
     pub name: String,
-    /// Unit: `%` (0 to 100), `count` (whole, not negative), or another unit (`t`, `MWh`…).
+    /// Unit: `%` (0 to 100), `count` (whole, not negative), `score` (satisfaction
+    /// barometers, 1 to 5), or another unit (`t`, `MWh`…).
     pub unit: String,
     /// Which way is better.
     pub direction: IndicatorDirection,
@@ -161,8 +168,10 @@ pub struct RecordMeasurementInput {
     pub commune_id: Option<ID>,
     /// First day of the period measured (of the indicator's periodicity).
     pub period: Date,
-    /// The value, in the indicator's unit.
-    pub value: f64,
+    /// The value, in the indicator's unit (not for a survey result).
+    pub value: Option<f64>,
+    /// A survey result: the number of answers scoring 1, 2, 3, 4 and 5.
+    pub distribution: Option<Vec<i64>>,
     /// Where it comes from.
     pub source: String,
     /// A comment.
@@ -427,6 +436,8 @@ impl ProjectMutation {
                 .transpose()?;
             let new = NewIndicator {
                 action,
+                kind: input.kind.into(),
+                competence: input.competence,
                 name: input.name,
                 unit: input.unit,
                 direction: input.direction.into(),
@@ -444,7 +455,8 @@ impl ProjectMutation {
                     .map(|t| (t.due_on.0, t.value))
                     .collect(),
             };
-            projects::indicators::define(&st.db, &req.write_context(), project, new).await
+            projects::indicators::define(&st.db, &st.catalogue, &req.write_context(), project, new)
+                .await
         };
         let (indicator, user_errors) = split(outcome.await)?;
         Ok(IndicatorPayload {
@@ -478,7 +490,7 @@ impl ProjectMutation {
                 .as_ref()
                 .map(|c| ids::decode_as("input.corrects", c, NodeType::Measurement))
                 .transpose()?;
-            if !input.value.is_finite() {
+            if input.value.is_some_and(|v| !v.is_finite()) {
                 return Err(AppError::bad_input(
                     "input.value",
                     "a value is a finite number",
@@ -489,6 +501,7 @@ impl ProjectMutation {
                 commune,
                 period: input.period.0,
                 value: input.value,
+                distribution: input.distribution,
                 source: input.source,
                 comment: input.comment,
                 corrects,

@@ -8,8 +8,8 @@ mod inputs;
 mod project;
 
 pub use enums::{
-    ActionStatus, Aggregation, IndicatorDirection, Periodicity, ProjectKind, ProjectPhase,
-    ProjectRole,
+    ActionStatus, Aggregation, IndicatorDirection, IndicatorKind, Periodicity, ProjectKind,
+    ProjectPhase, ProjectRole,
 };
 pub use indicator::{Indicator, IndicatorPoint, IndicatorProgress, IndicatorTarget, Measurement};
 pub use inputs::ProjectMutation;
