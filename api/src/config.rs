@@ -116,6 +116,10 @@ pub struct ServeConfig {
     /// step; then they are purged and the figures stay.
     #[arg(long, env = "MAILLAGE_REFERRAL_RETENTION_DAYS", default_value_t = crate::domain::referrals::retention::DEFAULT_RETENTION_DAYS)]
     pub referral_retention_days: u32,
+    /// Mebibytes of answers to public reads over GET kept in memory, by entity tag (0: no
+    /// response cache).
+    #[arg(long, env = "MAILLAGE_RESPONSE_CACHE_MB", default_value_t = 64)]
+    pub response_cache_mb: u64,
     /// GraphQL limits.
     #[command(flatten)]
     pub limits: Limits,

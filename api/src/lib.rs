@@ -53,6 +53,8 @@ pub struct AppState {
     pub clock: clock::Clock,
     /// How long a referral's personal data are kept after its last step.
     pub referral_retention: chrono::Duration,
+    /// Answers to public reads over GET, kept by entity tag.
+    pub response_cache: Arc<http::response_cache::ResponseCache>,
     /// Graceful shutdown: once begun, `/readyz` says so (load balancers stop sending work
     /// while in-flight requests finish) and live subscriptions are closed.
     pub shutdown: Arc<http::shutdown::Shutdown>,
@@ -84,6 +86,7 @@ impl AppState {
             referral_retention: chrono::Duration::days(i64::from(
                 domain::referrals::retention::DEFAULT_RETENTION_DAYS,
             )),
+            response_cache: Arc::default(),
             shutdown: Arc::default(),
         })
     }
@@ -105,6 +108,12 @@ impl AppState {
     /// The same state keeping referrals' personal data `days` after their last step.
     pub fn with_referral_retention(mut self, days: u32) -> Self {
         self.referral_retention = chrono::Duration::days(i64::from(days));
+        self
+    }
+
+    /// The same state keeping at most `bytes` of answers to public reads (0: none).
+    pub fn with_response_cache(mut self, bytes: u64) -> Self {
+        self.response_cache = Arc::new(http::response_cache::ResponseCache::new(bytes));
         self
     }
 

@@ -94,7 +94,8 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
     let state = AppState::load(db, cfg.limits, authenticator)
         .await?
         .with_registry_in_memory(cfg.registry_in_memory)
-        .with_referral_retention(cfg.referral_retention_days);
+        .with_referral_retention(cfg.referral_retention_days)
+        .with_response_cache(cfg.response_cache_mb << 20);
     // Reads are right without it (SQL), only slower until it is built.
     if let Err(e) = state.registry.warm(&state.db).await {
         tracing::warn!(error = %e, "the in-memory registry is not built yet");

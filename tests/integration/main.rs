@@ -19,6 +19,7 @@ mod conformance;
 mod cost;
 mod exports;
 mod http;
+mod http_caching;
 mod identity;
 mod law;
 mod live_connections;

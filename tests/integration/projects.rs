@@ -396,6 +396,18 @@ async fn actions_are_piloted_by_parties_and_edited_by_their_pilot() {
         r["data"]["addProjectAction"]["userErrors"][0]["field"], "input.endsOn",
         "{r}"
     );
+    let mut bad = content(VITRE);
+    // A resource ID of the right type that names nothing.
+    let nowhere = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        "Resource:999999",
+    );
+    bad["resourceIds"] = json!([nowhere]);
+    let r = add(staff(CA_VITRE), bad).await;
+    assert_eq!(
+        r["data"]["addProjectAction"]["userErrors"][0]["field"], "input.resourceIds",
+        "{r}"
+    );
     let r = add(staff(RENNES), content(VITRE)).await;
     assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
     let r = add(staff(CA_VITRE), content(VITRE)).await;

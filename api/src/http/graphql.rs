@@ -9,9 +9,10 @@ use axum::body::Bytes;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
+use super::caching;
 use super::wire::{self, Media};
 use super::{
     AppError, authenticate, client_of, failure, metrics, request_id, sse, unauthenticated,
@@ -94,11 +95,24 @@ async fn execute(
     request: async_graphql::Request,
     read_only: bool,
 ) -> Response {
+    execute_with_outcome(state, headers, client, request, read_only)
+        .await
+        .0
+}
+
+/// [`execute`], also saying the outcome (`ok`, or the first error's code).
+async fn execute_with_outcome(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: String,
+    request: async_graphql::Request,
+    read_only: bool,
+) -> (Response, String) {
     let media = Media::negotiate(headers);
     let (request, id, slot) = match prepare(state, headers, client, request, false, read_only).await
     {
         Ok(prepared) => prepared,
-        Err(refusal) => return refusal,
+        Err(refusal) => return (refusal, "UNAUTHENTICATED".into()),
     };
     let started = Instant::now();
     // What is logged while the request runs (a database error, say) names it.
@@ -153,7 +167,7 @@ async fn execute(
     if let Ok(value) = HeaderValue::from_str(&id) {
         h.insert("x-request-id", value);
     }
-    response
+    (response, outcome)
 }
 
 /// `POST /graphql`.
@@ -198,5 +212,47 @@ pub(super) async fn get(
     if wants_events(&headers) {
         return sse::respond(&state, &headers, client_of(connect), request, true).await;
     }
-    execute(&state, &headers, client_of(connect), request, true).await
+    let query = query.unwrap_or_default();
+    // A public read is tagged (and looked up) once the same request has been answered
+    // without error: what fails or is refused never costs a database read here.
+    let policy = if headers.contains_key(header::AUTHORIZATION) {
+        caching::Policy::Private
+    } else if state.response_cache.proven(&query) {
+        match caching::policy(&state, &headers, &query).await {
+            Ok(policy) => policy,
+            Err(e) => return failure(&e, &request_id()),
+        }
+    } else {
+        caching::Policy::Unproven
+    };
+    if let caching::Policy::Public(tag) = &policy {
+        if caching::still_valid(&headers, tag) {
+            state.metrics.not_modified();
+            return caching::not_modified(tag);
+        }
+        if let Some(kept) = state.response_cache.get(tag) {
+            state.metrics.response_cache(true);
+            let mut response = kept.into_response();
+            caching::stamp(&mut response, &policy);
+            if let Ok(id) = HeaderValue::from_str(&request_id()) {
+                response.headers_mut().insert("x-request-id", id);
+            }
+            return response;
+        }
+        if state.response_cache.enabled() {
+            state.metrics.response_cache(false);
+        }
+    }
+    let (mut response, outcome) =
+        execute_with_outcome(&state, &headers, client_of(connect), request, true).await;
+    caching::stamp(&mut response, &policy);
+    let complete = response.status() == StatusCode::OK && outcome == "ok";
+    match &policy {
+        caching::Policy::Unproven if complete => {
+            state.response_cache.prove(&query);
+            response
+        }
+        caching::Policy::Public(tag) if complete => state.response_cache.keep(tag, response).await,
+        _ => response,
+    }
 }

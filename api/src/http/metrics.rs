@@ -53,6 +53,9 @@ pub struct Metrics {
     registry_reads_memory: Gauge,
     registry_reads_sql: Gauge,
     referrals_overdue: Gauge,
+    not_modified: Counter,
+    cache_hits: Counter,
+    cache_misses: Counter,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -126,8 +129,28 @@ impl Default for Metrics {
             "Referrals past their acknowledgement or answer due date, across every organisation",
             referrals_overdue.clone(),
         );
+        let not_modified = Counter::default();
+        registry.register(
+            "not_modified",
+            "Conditional GETs answered 304 Not Modified without running the query",
+            not_modified.clone(),
+        );
+        let (cache_hits, cache_misses) = (Counter::default(), Counter::default());
+        registry.register(
+            "response_cache_hits",
+            "Public GET reads answered from the response cache",
+            cache_hits.clone(),
+        );
+        registry.register(
+            "response_cache_misses",
+            "Public GET reads the response cache did not hold (run, then kept)",
+            cache_misses.clone(),
+        );
         Self {
             registry,
+            not_modified,
+            cache_hits,
+            cache_misses,
             requests,
             latency,
             cost,
@@ -181,6 +204,20 @@ impl Metrics {
         }
         if o.outcome == "RATE_LIMITED" {
             self.rate_limited.inc();
+        }
+    }
+
+    /// Records a conditional GET answered `304 Not Modified`.
+    pub fn not_modified(&self) {
+        self.not_modified.inc();
+    }
+
+    /// Records a lookup of the response cache.
+    pub fn response_cache(&self, hit: bool) {
+        if hit {
+            self.cache_hits.inc();
+        } else {
+            self.cache_misses.inc();
         }
     }
 

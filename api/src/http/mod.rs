@@ -2,11 +2,13 @@
 //! browsers), `/export/*`, `/charts/indicators/*`, `/healthz`, `/readyz`, `/metrics`, and what they share: request
 //! ids, authentication, the client's address.
 
+mod caching;
 mod charts;
 mod export;
 mod graphiql;
 mod graphql;
 pub mod metrics;
+pub mod response_cache;
 pub mod shutdown;
 mod sse;
 pub mod websocket;

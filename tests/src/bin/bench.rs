@@ -43,16 +43,32 @@ struct Args {
     /// Seconds of the mixed read/write workload.
     #[arg(long, default_value_t = 60)]
     mix_seconds: u64,
+    /// Clients of the wide run that follows the table: the GET workloads (cached) and Q1 (0:
+    /// none).
+    #[arg(long, default_value_t = 64)]
+    wide_clients: usize,
 }
 
 /// The development secret the benchmarked server verifies tokens with.
 const SECRET: &str = "bench-secret-of-maillage-at-least-32-bytes";
 
-/// A request body: fixed, or a write whose `{n}` is replaced by a fresh number each time.
+/// A request: a fixed body, a write whose `{n}` is replaced by a fresh number each time, or
+/// a query over GET (its path and query string).
 #[derive(Clone)]
 enum Req {
     Fixed(Bytes),
     Write(Arc<str>),
+    Get(Arc<str>),
+}
+
+/// The GET form of a query (`/graphql?query=…&variables=…`), as Apollo's clients send reads.
+fn get_path(query: &str, variables: &Value) -> Arc<str> {
+    let pairs = [
+        ("query", query.to_owned()),
+        ("variables", variables.to_string()),
+    ];
+    let encoded = serde_urlencoded::to_string(pairs).expect("encodable");
+    format!("/graphql?{encoded}").into()
 }
 
 /// What a successful answer is.
@@ -103,8 +119,16 @@ fn workloads() -> Vec<Workload> {
     let mut rng = StdRng::seed_from_u64(2026);
     let q1 = "query($c: String!) { organisation(inseeCode: $c) { name inseeCode population
                 epci { name siren kind } departement { name inseeCode } region { name inseeCode } } }";
-    let q1_bodies = (0..1000)
-        .map(|_| body(q1, json!({ "c": codes.choose(&mut rng).unwrap() })))
+    let q1_codes: Vec<&str> = (0..1000)
+        .map(|_| *codes.choose(&mut rng).unwrap())
+        .collect();
+    let q1_bodies = q1_codes
+        .iter()
+        .map(|c| body(q1, json!({ "c": c })))
+        .collect();
+    let q1_gets = q1_codes
+        .iter()
+        .map(|c| Req::Get(get_path(q1, &json!({ "c": c }))))
         .collect();
     let q2 = "{ organisations(filter: {departement: \"35\", kinds: [CC, CA, CU, METROPOLE, METROPOLE_LYON]}, first: 50) {
                 nodes { name siren members(first: 100) { nodes { member { name inseeCode population } } } } } }";
@@ -176,6 +200,20 @@ fn workloads() -> Vec<Workload> {
             "territoryProfile of a commune (1,000 random): 118 competences",
             q5_bodies,
         ),
+        Workload {
+            name: "Q1G",
+            what: "Q1 over GET without a token: public answers, kept by the response cache",
+            bodies: q1_gets,
+            token: None,
+            expect: Expect::Data,
+        },
+        Workload {
+            name: "Q3G",
+            what: "Q3 over GET without a token: public answers, kept by the response cache",
+            bodies: vec![Req::Get(get_path(q3, &json!({})))],
+            token: None,
+            expect: Expect::Data,
+        },
         Workload {
             name: "R",
             what: "hostile documents up to 64 KB, refused by the limits",
@@ -398,6 +436,11 @@ async fn run(port: u16, workload: &Workload, clients: usize, duration: Duration)
                 let mut request =
                     hyper::Request::post(uri.clone()).header("content-type", "application/json");
                 let body = match &bodies[i % bodies.len()] {
+                    Req::Get(path) => {
+                        request = hyper::Request::get(format!("http://127.0.0.1:{port}{path}"))
+                            .header("accept", "application/json");
+                        Bytes::new()
+                    }
                     Req::Fixed(b) => b.clone(),
                     Req::Write(template) => {
                         if let Some(t) = &token {
@@ -516,6 +559,37 @@ async fn bench_backend(
             o.errors,
             o.requests
         );
+    }
+    if args.wide_clients > 0 {
+        println!("\n{} clients:\n", args.wide_clients);
+        println!("| workload | req/s | p50 ms | p99 ms | errors | requests |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+        for w in workloads()
+            .into_iter()
+            .filter(|w| matches!(w.name, "Q1" | "Q1G" | "Q3G"))
+            .filter(|w| {
+                args.only.is_empty() || args.only.iter().any(|o| o.eq_ignore_ascii_case(w.name))
+            })
+        {
+            run(server.port, &w, args.wide_clients, Duration::from_secs(1)).await;
+            let o = run(
+                server.port,
+                &w,
+                args.wide_clients,
+                Duration::from_secs(args.seconds),
+            )
+            .await;
+            println!(
+                "| {} ({} clients) | {:.0} | {:.2} | {:.2} | {} | {} |",
+                w.name,
+                args.wide_clients,
+                o.requests as f64 / o.seconds,
+                percentile(&o.latencies_us, 0.50),
+                percentile(&o.latencies_us, 0.99),
+                o.errors,
+                o.requests
+            );
+        }
     }
     println!("server peak RSS: {:.0} MB", server.peak_rss_mb());
 }

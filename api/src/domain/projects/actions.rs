@@ -6,8 +6,8 @@
 use chrono::NaiveDate;
 use entity::{ActionStatus, project_action};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -61,6 +61,36 @@ pub struct ActionContent {
     pub ends_on: Option<NaiveDate>,
     /// What it links to.
     pub links: Links,
+}
+
+/// Checks that the resources and agreements `links` names exist.
+async fn check_links<C: ConnectionTrait>(db: &C, links: &Links) -> AppResult<()> {
+    for (field, ids, found) in [
+        (
+            "input.resourceIds",
+            &links.resources,
+            entity::resource::Entity::find()
+                .filter(entity::resource::Column::Id.is_in(links.resources.clone()))
+                .count(db)
+                .await?,
+        ),
+        (
+            "input.agreementIds",
+            &links.agreements,
+            entity::agreement::Entity::find()
+                .filter(entity::agreement::Column::Id.is_in(links.agreements.clone()))
+                .count(db)
+                .await?,
+        ),
+    ] {
+        let mut wanted = ids.clone();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if found != wanted.len() as u64 {
+            return Err(AppError::bad_input(field, "an object named does not exist"));
+        }
+    }
+    Ok(())
 }
 
 /// Checks `c` against project `p` and the catalogue; the stored row's fields.
@@ -149,6 +179,7 @@ pub async fn add(
             "only the staff of the project's drafter or pilots add actions".into(),
         ));
     }
+    check_links(&txn, &content.links).await?;
     let mut row = check(&p, catalogue, content)?;
     row.version = Set(1);
     row.updated_at = Set(ctx.now);
@@ -195,6 +226,7 @@ pub async fn update(
     if before.version != version {
         return Err(AppError::stale("project action", before.version));
     }
+    check_links(&txn, &content.links).await?;
     let mut row = check(&p, catalogue, content)?;
     row.project_id = sea_orm::ActiveValue::NotSet;
     row.version = Set(version + 1);

@@ -150,6 +150,13 @@ impl TerritorialProject {
             .collect()
     }
 
+    /// Its axes: the axes of its actions, once each, in order.
+    async fn axes(&self) -> Vec<&str> {
+        let mut axes: Vec<&str> = self.actions.iter().map(|a| a.axis.as_str()).collect();
+        axes.dedup();
+        axes
+    }
+
     /// Its actions, by axis.
     async fn actions(&self) -> Vec<ProjectAction> {
         self.actions
