@@ -562,6 +562,17 @@ async fn measurements_are_checked_corrected_with_history_aggregated_and_drawn() 
             "{r}"
         );
     }
+    // Planning is the drafter's and pilots' staff's: a signatory's staff do not define one.
+    let r = run(
+        &app,
+        Some(&staff(VITRE)),
+        "defineIndicator",
+        "DefineIndicatorInput",
+        base.clone(),
+        INDICATOR,
+    )
+    .await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
     let i = indicator(&app, &p, "%", "POPULATION_WEIGHTED_MEAN").await;
     let other = neighbour(&app).await;
     let value = |commune: &str, period: String, v: f64| {
@@ -651,7 +662,14 @@ async fn measurements_are_checked_corrected_with_history_aggregated_and_drawn() 
             .to_owned()
     };
     assert_eq!(text_of("title"), "Part des ménages raccordés (%)");
-    assert!(text_of("desc").contains("baseline 10"), "{svg}");
+    assert!(
+        text_of("desc").contains("Baseline 10 for the period starting"),
+        "{svg}"
+    );
+    assert!(
+        text_of("desc").starts_with("Part des ménages raccordés measured yearly"),
+        "{svg}"
+    );
     let polyline = doc
         .descendants()
         .find(|d| d.has_tag_name("polyline"))

@@ -76,9 +76,9 @@ pub fn svg(indicator: &Indicator, all: &[Point]) -> String {
         .map(|p| format!("latest {} for the period starting {}", number(p.1), p.0))
         .unwrap_or_else(|| "no measurement yet".into());
     let desc = format!(
-        "{} measured {:?}, {} is better. Baseline {} for the period starting {}; {}; {} target(s). Source: {}.",
+        "{} measured {}, {} is better. Baseline {} for the period starting {}; {}; {} target(s). Source: {}.",
         i.name,
-        i.periodicity,
+        format!("{:?}", i.periodicity).to_lowercase(),
         match i.direction {
             entity::Direction::Increase => "higher",
             entity::Direction::Decrease => "lower",
@@ -88,8 +88,7 @@ pub fn svg(indicator: &Indicator, all: &[Point]) -> String {
         latest,
         targets.len(),
         i.source
-    )
-    .to_lowercase();
+    );
     let mut out = String::new();
     let _ = write!(
         out,

@@ -151,30 +151,7 @@ pub async fn covering<C: ConnectionTrait>(
     commune: i64,
     at: NaiveDate,
 ) -> AppResult<Vec<Project>> {
-    let ids: Vec<i64> = project_commune::Entity::find()
-        .filter(project_commune::Column::CommuneId.eq(commune))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| c.project_id)
-        .collect();
-    let in_force: Vec<i64> = territorial_project::Entity::find()
-        .filter(territorial_project::Column::Id.is_in(ids))
-        .filter(valid_at(
-            territorial_project::Column::ValidFrom,
-            territorial_project::Column::ValidTo,
-            at,
-        ))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
-    Ok(by_ids_in(db, &in_force)
-        .await?
-        .into_iter()
-        .filter(|p| p.visible_to(actor))
-        .collect())
+    covering_any(db, actor, &[commune], at).await
 }
 
 /// The projects `actor` may see that cover any of the communes of `organisation` on `at`,
@@ -186,7 +163,20 @@ pub async fn dashboard<C: ConnectionTrait>(
     at: NaiveDate,
 ) -> AppResult<(Vec<Project>, Vec<i64>)> {
     let communes = crate::domain::territory::communes_of(db, organisation, at).await?;
+    let found = covering_any(db, actor, &communes, at).await?;
+    Ok((found, communes))
+}
+
+/// The projects `actor` may see that cover any of `communes` and whose validity includes
+/// `at`.
+async fn covering_any<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    communes: &[i64],
+    at: NaiveDate,
+) -> AppResult<Vec<Project>> {
     let mut ids = Vec::new();
+    // SQLite binds at most 32,766 parameters per statement.
     for chunk in communes.chunks(5000) {
         ids.extend(
             project_commune::Entity::find()
@@ -211,30 +201,7 @@ pub async fn dashboard<C: ConnectionTrait>(
         .into_iter()
         .map(|p| p.id)
         .collect();
-    let found = by_ids_in(db, &in_force)
-        .await?
-        .into_iter()
-        .filter(|p| p.visible_to(actor))
-        .collect();
-    Ok((found, communes))
-}
-
-/// The projects `actor` may see to which `organisation` is a party.
-pub async fn of_party<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    organisation: i64,
-) -> AppResult<Vec<Project>> {
-    let mut ids: Vec<i64> = project_party::Entity::find()
-        .filter(project_party::Column::OrganisationId.eq(organisation))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| p.project_id)
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(by_ids_in(db, &ids)
+    Ok(by_ids_in(db, &in_force)
         .await?
         .into_iter()
         .filter(|p| p.visible_to(actor))
