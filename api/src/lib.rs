@@ -53,6 +53,8 @@ pub struct AppState {
     pub clock: clock::Clock,
     /// How long a referral's personal data are kept after its last step.
     pub referral_retention: chrono::Duration,
+    /// The change feed's head as tagged public reads ask it, one read for concurrent askers.
+    pub feed_head: Arc<domain::shared_read::SharedRead>,
     /// Answers to public reads over GET, kept by entity tag.
     pub response_cache: Arc<http::response_cache::ResponseCache>,
     /// Graceful shutdown: once begun, `/readyz` says so (load balancers stop sending work
@@ -86,6 +88,7 @@ impl AppState {
             referral_retention: chrono::Duration::days(i64::from(
                 domain::referrals::retention::DEFAULT_RETENTION_DAYS,
             )),
+            feed_head: Arc::default(),
             response_cache: Arc::default(),
             shutdown: Arc::default(),
         })

@@ -71,6 +71,10 @@ async fn public_reads_revalidate_with_an_etag_every_write_changes_on_every_insta
             .contains("Authorization")
     );
     let first = etag(&headers);
+    // nginx keeps it, already expired: it revalidates on every request (docs/operations.md).
+    assert_eq!(headers["x-accel-expires"], "@1");
+    // A shared answer tells nobody what the first caller's request cost or has left.
+    assert!(!body_first.contains("\"extensions\""), "{body_first}");
     // While it holds, the answer is not sent again (nor computed).
     let (status, headers, body) = get(
         &app.router,
@@ -81,6 +85,7 @@ async fn public_reads_revalidate_with_an_etag_every_write_changes_on_every_insta
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert_eq!(body, "");
     assert_eq!(etag(&headers), first);
+    assert!(headers.contains_key("x-request-id"), "{headers:?}");
     // Asked again without a tag, the answer comes from the response cache.
     let (status, _, again) = get(&app.router, &path, &[]).await;
     assert_eq!(status, StatusCode::OK);
@@ -132,6 +137,7 @@ async fn public_reads_revalidate_with_an_etag_every_write_changes_on_every_insta
     );
     assert_eq!(headers[header::CACHE_CONTROL], "private, no-store");
     assert!(headers.get(header::ETAG).is_none());
+    assert!(headers.get("x-accel-expires").is_none());
 
     // A write through any instance changes the tag at once, on every instance.
     let rennes = app

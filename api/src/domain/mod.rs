@@ -20,6 +20,7 @@ pub mod projects;
 pub mod referrals;
 pub mod registry;
 pub mod resources;
+pub mod shared_read;
 pub mod territory;
 pub mod text;
 pub mod unit_of_work;

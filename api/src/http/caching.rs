@@ -26,9 +26,12 @@ pub enum Policy {
 }
 
 /// The tagged policy of a public GET whose query string is `query` (one database read: the
-/// change feed's head).
+/// change feed's head, shared with the concurrent requests that arrived before it was sent).
 pub async fn policy(state: &AppState, headers: &HeaderMap, query: &str) -> AppResult<Policy> {
-    let head = feed::head(&state.db).await?.map_or(0, |p| p.e);
+    let head = state
+        .feed_head
+        .shared(|| async { Ok(feed::head(&state.db).await?.map_or(0, |p| p.e)) })
+        .await?;
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -58,6 +61,11 @@ pub fn still_valid(headers: &HeaderMap, tag: &str) -> bool {
 }
 
 fn set_public(headers: &mut HeaderMap, tag: &str) {
+    // nginx keeps nothing whose `max-age` is 0 and nothing for less than a second; an expiry
+    // already past (its own header, never passed on to clients) makes it keep the answer and
+    // revalidate it on every request, as `must-revalidate` asks of any cache. It must come
+    // before `Cache-Control`, which nginx would otherwise obey first.
+    headers.insert("x-accel-expires", HeaderValue::from_static("@1"));
     if let Ok(value) = HeaderValue::from_str(tag) {
         headers.insert(header::ETAG, value);
     }
@@ -71,10 +79,15 @@ fn set_public(headers: &mut HeaderMap, tag: &str) {
     );
 }
 
-/// The answer to a conditional GET whose tag still holds.
-pub fn not_modified(tag: &str) -> Response {
+/// The answer to a conditional GET whose tag still holds (with its request id, as every
+/// answer has).
+pub fn not_modified(tag: &str, request_id: &str) -> Response {
     let mut response = StatusCode::NOT_MODIFIED.into_response();
-    set_public(response.headers_mut(), tag);
+    let headers = response.headers_mut();
+    set_public(headers, tag);
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", id);
+    }
     response
 }
 

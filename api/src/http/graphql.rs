@@ -95,18 +95,21 @@ async fn execute(
     request: async_graphql::Request,
     read_only: bool,
 ) -> Response {
-    execute_with_outcome(state, headers, client, request, read_only)
+    execute_with_outcome(state, headers, client, request, read_only, false)
         .await
         .0
 }
 
-/// [`execute`], also saying the outcome (`ok`, or the first error's code).
+/// [`execute`], also saying the outcome (`ok`, or the first error's code). A `shared` answer
+/// (kept and served to anyone) leaves out `extensions`: they tell the caller what its request
+/// cost and what it has left, which is nobody else's business.
 async fn execute_with_outcome(
     state: &AppState,
     headers: &HeaderMap,
     client: String,
     request: async_graphql::Request,
     read_only: bool,
+    shared: bool,
 ) -> (Response, String) {
     let media = Media::negotiate(headers);
     let (request, id, slot) = match prepare(state, headers, client, request, false, read_only).await
@@ -134,6 +137,9 @@ async fn execute_with_outcome(
         elapsed: started.elapsed(),
         cost: cost_of(&result),
     });
+    if shared {
+        result.extensions.clear();
+    }
     // Every error carries the request id, so that a report can be matched with the logs
     // (also those refused before the document was parsed).
     for error in &mut result.errors {
@@ -228,7 +234,7 @@ pub(super) async fn get(
     if let caching::Policy::Public(tag) = &policy {
         if caching::still_valid(&headers, tag) {
             state.metrics.not_modified();
-            return caching::not_modified(tag);
+            return caching::not_modified(tag, &request_id());
         }
         if let Some(kept) = state.response_cache.get(tag) {
             state.metrics.response_cache(true);
@@ -243,8 +249,9 @@ pub(super) async fn get(
             state.metrics.response_cache(false);
         }
     }
+    let shared = matches!(policy, caching::Policy::Public(_));
     let (mut response, outcome) =
-        execute_with_outcome(&state, &headers, client_of(connect), request, true).await;
+        execute_with_outcome(&state, &headers, client_of(connect), request, true, shared).await;
     caching::stamp(&mut response, &policy);
     let complete = response.status() == StatusCode::OK && outcome == "ok";
     match &policy {

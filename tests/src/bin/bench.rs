@@ -47,6 +47,13 @@ struct Args {
     /// none).
     #[arg(long, default_value_t = 64)]
     wide_clients: usize,
+    /// An option passed on to `maillage serve` (repeatable), e.g. `--server-arg=--response-cache-mb=0`.
+    #[arg(long, allow_hyphen_values = true)]
+    server_arg: Vec<String>,
+    /// With `--postgres`: also run Q1, Q2 and Q3 as bare SQL through pgbench (prepared
+    /// statements, the same clients and seconds) on the loaded database, side by side.
+    #[arg(long, requires = "postgres")]
+    bare_sql: bool,
 }
 
 /// The development secret the benchmarked server verifies tokens with.
@@ -110,18 +117,11 @@ fn body(query: &str, variables: Value) -> Bytes {
 
 fn workloads() -> Vec<Workload> {
     let snapshot = Snapshot::decode(reference::snapshot::SHIPPED).expect("shipped snapshot");
-    let codes: Vec<&str> = snapshot
-        .organisations
-        .iter()
-        .filter(|o| o.kind == entity::OrganisationKind::Commune && o.valid_to.is_none())
-        .filter_map(|o| o.insee_code.as_deref())
-        .collect();
+    let codes = commune_codes(&snapshot);
     let mut rng = StdRng::seed_from_u64(2026);
     let q1 = "query($c: String!) { organisation(inseeCode: $c) { name inseeCode population
                 epci { name siren kind } departement { name inseeCode } region { name inseeCode } } }";
-    let q1_codes: Vec<&str> = (0..1000)
-        .map(|_| *codes.choose(&mut rng).unwrap())
-        .collect();
+    let q1_codes = q1_codes(&codes, &mut rng);
     let q1_bodies = q1_codes
         .iter()
         .map(|c| body(q1, json!({ "c": c })))
@@ -224,6 +224,147 @@ fn workloads() -> Vec<Workload> {
     ]
 }
 
+/// The 1,000 communes Q1 asks for, drawn from `rng` (seeded 2026 by the workloads).
+fn q1_codes<'a>(codes: &[&'a str], rng: &mut StdRng) -> Vec<&'a str> {
+    (0..1000).map(|_| *codes.choose(rng).unwrap()).collect()
+}
+
+/// A validity condition on `t` (an organisation or membership) for today.
+macro_rules! valid {
+    ($t:literal) => {
+        concat!(
+            "(",
+            $t,
+            ".valid_from IS NULL OR ",
+            $t,
+            ".valid_from <= CURRENT_DATE) AND (",
+            $t,
+            ".valid_to IS NULL OR ",
+            $t,
+            ".valid_to > CURRENT_DATE)"
+        )
+    };
+}
+
+/// Q1, Q2 and Q3 as one SQL statement each over Maillage's tables (pgbench scripts): what
+/// the API's answers hold, read by the bare database. Q1's communes are looked up in
+/// `bench_codes` (the same 1,000 as the API's workload) by a random number.
+const BARE_SQL: [(&str, &str); 3] = [
+    (
+        "Q1",
+        concat!(
+            "\\set n random(1, 1000)\n",
+            "SELECT c.name, c.insee_code, c.population, e.name, e.siren, e.kind, d.name, d.insee_code, r.name, r.insee_code ",
+            "FROM bench_codes b JOIN organisation c ON c.insee_code = b.code AND c.kind = 'COMMUNE' AND ",
+            valid!("c"),
+            " LEFT JOIN LATERAL (SELECT g.name, g.siren, g.kind FROM membership m JOIN organisation g ON g.id = m.group_id",
+            " WHERE m.member_id = c.id AND m.kind = 'MEMBER' AND g.kind IN ('CC', 'CA', 'CU', 'METROPOLE', 'METROPOLE_LYON') AND ",
+            valid!("m"),
+            " LIMIT 1) e ON true",
+            " LEFT JOIN organisation d ON d.kind = 'DEPARTEMENT' AND d.insee_code = c.departement_code AND ",
+            valid!("d"),
+            " LEFT JOIN organisation r ON r.kind = 'REGION' AND r.insee_code = c.region_code AND ",
+            valid!("r"),
+            " WHERE b.n = :n;\n"
+        ),
+    ),
+    (
+        "Q2",
+        concat!(
+            "SELECT e.name, e.siren, c.name, c.insee_code, c.population FROM (SELECT o.id, o.name, o.siren, o.search_name",
+            " FROM organisation o WHERE o.departement_code = '35' AND o.kind IN ('CC', 'CA', 'CU', 'METROPOLE', 'METROPOLE_LYON') AND ",
+            valid!("o"),
+            " ORDER BY o.search_name, o.id LIMIT 50) e",
+            " LEFT JOIN LATERAL (SELECT c.name, c.insee_code, c.population, c.search_name, c.id FROM membership m JOIN organisation c ON c.id = m.member_id",
+            " WHERE m.group_id = e.id AND m.kind = 'MEMBER' AND ",
+            valid!("m"),
+            " AND ",
+            valid!("c"),
+            " ORDER BY c.search_name, c.id LIMIT 100) c ON true ORDER BY e.search_name, e.id, c.search_name, c.id;\n"
+        ),
+    ),
+    (
+        "Q3",
+        concat!(
+            "SELECT o.name, o.kind, o.departement_code, d.name FROM organisation o",
+            " LEFT JOIN organisation d ON d.kind = 'DEPARTEMENT' AND d.insee_code = o.departement_code AND ",
+            valid!("d"),
+            " WHERE o.search_name >= 'saint ' AND o.search_name < 'saint ~' AND ",
+            valid!("o"),
+            " ORDER BY o.search_name, o.id LIMIT 20;\n"
+        ),
+    ),
+];
+
+/// Runs [`BARE_SQL`] through pgbench on the loaded database `url` and prints its rate and
+/// mean latency (pgbench reports no percentiles).
+fn bare_sql(url: &str, args: &Args) {
+    let snapshot = Snapshot::decode(reference::snapshot::SHIPPED).expect("shipped snapshot");
+    let codes = commune_codes(&snapshot);
+    let rows: Vec<String> = q1_codes(&codes, &mut StdRng::seed_from_u64(2026))
+        .iter()
+        .enumerate()
+        .map(|(n, c)| format!("({}, '{c}')", n + 1))
+        .collect();
+    let setup = format!(
+        "CREATE TABLE bench_codes (n int PRIMARY KEY, code text NOT NULL); INSERT INTO bench_codes VALUES {}; ANALYZE",
+        rows.join(", ")
+    );
+    let ok = Command::new("psql")
+        .args([url, "-qc", &setup])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "cannot create bench_codes");
+    println!(
+        "\nBare SQL through pgbench -M prepared, {} clients, {} s:\n",
+        args.clients, args.seconds
+    );
+    println!("| query | req/s | mean ms |");
+    println!("| --- | ---: | ---: |");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, script) in BARE_SQL {
+        let file = dir.path().join(format!("{name}.sql"));
+        std::fs::write(&file, script).expect("script");
+        let out = Command::new("pgbench")
+            .args(["-n", "-M", "prepared", "-j", "2"])
+            .args([
+                "-c",
+                &args.clients.to_string(),
+                "-T",
+                &args.seconds.to_string(),
+            ])
+            .arg("-f")
+            .arg(&file)
+            .arg(url)
+            .output()
+            .expect("pgbench (Debian's postgresql-client)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let figure = |prefix: &str| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(prefix))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        match (figure("tps = "), figure("latency average = ")) {
+            (Some(tps), Some(mean)) => println!("| {name} bare SQL | {tps:.0} | {mean:.2} |"),
+            _ => println!(
+                "| {name} bare SQL | failed: {} | |",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        }
+    }
+}
+
+/// The INSEE codes of today's communes in the shipped reference.
+fn commune_codes(snapshot: &Snapshot) -> Vec<&str> {
+    snapshot
+        .organisations
+        .iter()
+        .filter(|o| o.kind == entity::OrganisationKind::Commune && o.valid_to.is_none())
+        .filter_map(|o| o.insee_code.as_deref())
+        .collect()
+}
+
 /// Documents the limits refuse, up to 64 KB: alias, directive and token floods, deep
 /// nesting, a fragment cycle, an oversized document.
 fn rejected_documents() -> Vec<String> {
@@ -297,12 +438,7 @@ fn rennes_editor() -> String {
 /// a routed, stored, audited filing.
 fn filings(org: &str) -> Workload {
     let snapshot = Snapshot::decode(reference::snapshot::SHIPPED).expect("shipped snapshot");
-    let codes: Vec<&str> = snapshot
-        .organisations
-        .iter()
-        .filter(|o| o.kind == entity::OrganisationKind::Commune && o.valid_to.is_none())
-        .filter_map(|o| o.insee_code.as_deref())
-        .collect();
+    let codes = commune_codes(&snapshot);
     let mut rng = StdRng::seed_from_u64(17);
     let bodies = (0..1000)
         .map(|_| {
@@ -339,11 +475,13 @@ impl Server {
         binary: &PathBuf,
         database_url: &str,
         workdir: &std::path::Path,
+        extra: &[String],
     ) -> (Server, Duration) {
         let port = free_port();
         let started = Instant::now();
         let child = Command::new(binary)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", "warn")
             // Cost is charged and reported on every request, as in production; the sixteen
@@ -510,6 +648,18 @@ async fn run(port: u16, workload: &Workload, clients: usize, duration: Duration)
     outcome
 }
 
+/// One row of a table: the workload's name and what it is, then its figures.
+fn print_row(label: &str, o: &Outcome) {
+    println!(
+        "| {label} | {:.0} | {:.2} | {:.2} | {} | {} |",
+        o.requests as f64 / o.seconds,
+        percentile(&o.latencies_us, 0.50),
+        percentile(&o.latencies_us, 0.99),
+        o.errors,
+        o.requests
+    );
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -525,7 +675,7 @@ async fn bench_backend(
     workdir: &std::path::Path,
     args: &Args,
 ) {
-    let (server, ready) = Server::start(binary, url, workdir);
+    let (server, ready) = Server::start(binary, url, workdir, &args.server_arg);
     println!(
         "\n## {label}: first start to ready (migrations + national import): {:.2} s",
         ready.as_secs_f64()
@@ -549,16 +699,7 @@ async fn bench_backend(
             args.seconds
         };
         let o = run(server.port, &w, args.clients, Duration::from_secs(seconds)).await;
-        println!(
-            "| {} {} | {:.0} | {:.2} | {:.2} | {} | {} |",
-            w.name,
-            w.what,
-            o.requests as f64 / o.seconds,
-            percentile(&o.latencies_us, 0.50),
-            percentile(&o.latencies_us, 0.99),
-            o.errors,
-            o.requests
-        );
+        print_row(&format!("{} {}", w.name, w.what), &o);
     }
     if args.wide_clients > 0 {
         println!("\n{} clients:\n", args.wide_clients);
@@ -579,19 +720,13 @@ async fn bench_backend(
                 Duration::from_secs(args.seconds),
             )
             .await;
-            println!(
-                "| {} ({} clients) | {:.0} | {:.2} | {:.2} | {} | {} |",
-                w.name,
-                args.wide_clients,
-                o.requests as f64 / o.seconds,
-                percentile(&o.latencies_us, 0.50),
-                percentile(&o.latencies_us, 0.99),
-                o.errors,
-                o.requests
-            );
+            print_row(&format!("{} ({} clients)", w.name, args.wide_clients), &o);
         }
     }
     println!("server peak RSS: {:.0} MB", server.peak_rss_mb());
+    if args.bare_sql && label == "PostgreSQL" {
+        bare_sql(url, args);
+    }
 }
 
 /// The global ID of Rennes on the server under test.

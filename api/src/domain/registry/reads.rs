@@ -1,6 +1,6 @@
 //! Where the API's registry reads are answered: from the in-memory registry when it is at the
-//! database's current `registry_version` (one small read tells, shared by concurrent readers
-//! that arrived before it was sent), by SQL otherwise,
+//! database's current `registry_version` (one small read tells, shared by concurrent readers:
+//! [`SharedRead`]), by SQL otherwise,
 //! while a new copy is built in the background. Writers need not know: triggers advance the
 //! version in the writing transaction, so a read that follows an acknowledged write, on any
 //! instance, never sees the copy from before it.
@@ -19,6 +19,7 @@ use super::{
     Direction, MembershipWith, Organisation, OrganisationFilter, OrganisationOrder,
     OrganisationPage,
 };
+use crate::domain::shared_read::SharedRead;
 use crate::error::{AppError, AppResult};
 
 /// The database's registry version (advanced by every change to the registry's tables).
@@ -40,65 +41,11 @@ pub async fn version<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
 /// most (reads go to SQL meanwhile).
 const MIN_REBUILD_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Version checks shared by concurrent readers. A check may answer every reader that arrived
-/// before its statement was sent: whatever was committed before such a reader arrived was
-/// committed before the statement ran, so it sees it. Under load one statement answers many
-/// requests; alone, a request gets a check of its own.
-#[derive(Debug, Default)]
-struct VersionChecks {
-    /// Readers so far; a reader's ticket is its number.
-    arrivals: AtomicU64,
-    /// The latest check: the readers it answers (tickets below this) and the version it read
-    /// (none: the database did not answer, and neither will it for them).
-    latest: std::sync::Mutex<(u64, Option<i64>)>,
-    /// One check at a time.
-    running: tokio::sync::Mutex<()>,
-}
-
-impl VersionChecks {
-    fn answered(&self, ticket: u64) -> Option<AppResult<i64>> {
-        let latest = self.latest.lock().ok()?;
-        (latest.0 > ticket).then(|| latest.1.ok_or(AppError::ServiceUnavailable))
-    }
-
-    /// The database's registry version, as read after this call began.
-    async fn version(&self, db: &DatabaseConnection) -> AppResult<i64> {
-        self.shared(|| version(db)).await
-    }
-
-    /// The answer of a `read` sent after this call began: this reader's own, or that of a
-    /// check sent after it arrived.
-    async fn shared<F, R>(&self, read: F) -> AppResult<i64>
-    where
-        F: FnOnce() -> R,
-        R: std::future::Future<Output = AppResult<i64>>,
-    {
-        let ticket = self.arrivals.fetch_add(1, Ordering::AcqRel);
-        if let Some(answer) = self.answered(ticket) {
-            return answer;
-        }
-        let _turn = self.running.lock().await;
-        if let Some(answer) = self.answered(ticket) {
-            return answer;
-        }
-        let answers = self.arrivals.load(Ordering::Acquire);
-        // A failure answers the waiting readers too: retrying one after another would keep
-        // each waiting for every earlier one's timeout while the database is away.
-        let read = read().await;
-        if let Ok(mut latest) = self.latest.lock()
-            && latest.0 < answers
-        {
-            *latest = (answers, read.as_ref().ok().copied());
-        }
-        read
-    }
-}
-
 /// The in-memory registry of this process, kept at the database's version.
 #[derive(Debug)]
 pub struct RegistryCache {
     enabled: bool,
-    checks: VersionChecks,
+    checks: SharedRead,
     held: RwLock<Option<Arc<MemoryRegistry>>>,
     building: AtomicBool,
     last_build: RwLock<Option<Instant>>,
@@ -112,7 +59,7 @@ impl RegistryCache {
     pub fn new(enabled: bool) -> Self {
         Self {
             enabled,
-            checks: VersionChecks::default(),
+            checks: SharedRead::default(),
             held: RwLock::new(None),
             building: AtomicBool::new(false),
             last_build: RwLock::new(None),
@@ -135,7 +82,7 @@ impl RegistryCache {
         if !self.enabled {
             return Ok(None);
         }
-        let now = self.checks.version(db).await?;
+        let now = self.checks.shared(|| version(db)).await?;
         match self.held().filter(|h| h.version == now) {
             Some(held) => {
                 self.memory_reads.fetch_add(1, Ordering::Relaxed);
@@ -428,56 +375,5 @@ impl Reads {
             Some(m) => m.search(text, kinds, first, at),
             None => super::search(&self.db, text, kinds, first, at).await,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Readers arriving while a check is held share the next check: however the tasks are
-    /// scheduled, 32 readers cost at most two reads (the one already sent, and one for all
-    /// who arrived after it was sent).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn readers_arriving_during_a_check_share_the_next_one() {
-        const READERS: u64 = 32;
-        let checks = Arc::new(VersionChecks::default());
-        let reads = Arc::new(AtomicU64::new(0));
-        let tasks: Vec<_> = (0..READERS)
-            .map(|_| {
-                let (checks, reads) = (checks.clone(), reads.clone());
-                tokio::spawn(async move {
-                    let inner = checks.clone();
-                    checks
-                        .shared(|| async move {
-                            reads.fetch_add(1, Ordering::SeqCst);
-                            // Held until every reader has arrived.
-                            while inner.arrivals.load(Ordering::SeqCst) < READERS {
-                                tokio::task::yield_now().await;
-                            }
-                            Ok(7)
-                        })
-                        .await
-                })
-            })
-            .collect();
-        for task in tasks {
-            assert_eq!(task.await.ok().and_then(Result::ok), Some(7));
-        }
-        let reads = reads.load(Ordering::SeqCst);
-        assert!(
-            (1..=2).contains(&reads),
-            "{reads} reads for {READERS} readers"
-        );
-    }
-
-    /// A failed check answers the readers waiting on it with the same failure.
-    #[tokio::test]
-    async fn a_failed_check_answers_its_waiters() {
-        let checks = VersionChecks::default();
-        let first = checks.shared(|| async { Err(AppError::ServiceUnavailable) });
-        assert!(matches!(first.await, Err(AppError::ServiceUnavailable)));
-        // A reader arriving afterwards gets a check of its own.
-        assert_eq!(checks.shared(|| async { Ok(3) }).await.ok(), Some(3));
     }
 }
