@@ -410,6 +410,10 @@ async fn actions_are_piloted_by_parties_and_edited_by_their_pilot() {
     );
     let r = add(staff(RENNES), content(VITRE)).await;
     assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+    // A party that neither drafted nor pilots the project (Vitré signs and contributes) plans
+    // no action.
+    let r = add(staff(VITRE), content(VITRE)).await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
     let r = add(staff(CA_VITRE), content(VITRE)).await;
     let action = r["data"]["addProjectAction"]["action"].clone();
     assert_eq!(action["pilot"]["siren"], VITRE, "{r}");
