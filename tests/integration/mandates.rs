@@ -25,7 +25,7 @@ fn admin_of(siren: &str) -> String {
 }
 
 /// Registers the application's organisation (an association, by a test RNA number) and returns its ID and a token of it.
-async fn application(app: &TestApp) -> (String, String) {
+pub(crate) async fn application(app: &TestApp) -> (String, String) {
     let (_, body) = app
         .graphql_as(
             Some(&token("state@prefecture.gouv.fr", None, &["state"])),
@@ -41,7 +41,8 @@ async fn application(app: &TestApp) -> (String, String) {
     (id, app_token)
 }
 
-async fn grant(app: &TestApp, as_token: &str, input: Value) -> Value {
+/// Grants a mandate as `as_token`; the whole response.
+pub(crate) async fn grant(app: &TestApp, as_token: &str, input: Value) -> Value {
     let (_, body) = app
         .graphql_as(Some(as_token), GRANT, json!({ "input": input }))
         .await;

@@ -980,6 +980,63 @@ async fn exports_of_indicators_and_measurements_equal_the_api_as_of_a_date() {
     );
 }
 
+#[tokio::test]
+async fn an_application_mandated_by_the_responsible_party_measures_and_sees_its_drafts() {
+    let app = TestApp::new().await;
+    let p = signed(&app).await;
+    let i = indicator(&app, &p, "%", "SUM").await;
+    let hidden = draft(&app, "Projet de territoire 2030").await;
+    let draft_indicator = indicator(&app, &hidden, "count", "SUM").await;
+    let (app_id, app_token) = crate::mandates::application(&app).await;
+    let value = json!({ "indicatorId": i["id"], "period": date(-1, 1, 1), "value": 20.0, "source": "Rapport annuel" });
+    let exported_ids =
+        |lines: Vec<Value>| -> Vec<Value> { lines.into_iter().map(|l| l["id"].clone()).collect() };
+
+    // Before any mandate: neither the draft nor the measurement are the application's.
+    let r = measure(&app, &app_token, value.clone()).await;
+    assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+    let (_, lines) = export_lines(&app, Some(&app_token), "/export/indicators.ndjson").await;
+    assert_eq!(exported_ids(lines), vec![i["id"].clone()]);
+
+    let granted = crate::mandates::grant(
+        &app,
+        &admin(CA_VITRE),
+        json!({ "grantorId": CA_VITRE, "granteeId": app_id, "roles": ["EDITOR", "PARTNER"] }),
+    )
+    .await;
+    assert_eq!(
+        granted["data"]["grantMandate"]["mandate"]["inForce"], true,
+        "{granted}"
+    );
+    let r = measure(&app, &app_token, value).await;
+    assert_eq!(
+        r["data"]["recordMeasurement"]["measurement"]["value"], 20.0,
+        "{r}"
+    );
+    // The party's draft, for the application it mandated: in the API and in the export alike.
+    let read = app
+        .graphql_as(
+            Some(&app_token),
+            "query($id: ID!) { node(id: $id) { ... on Indicator { id } } }",
+            json!({ "id": draft_indicator["id"] }),
+        )
+        .await
+        .1;
+    assert_eq!(read["data"]["node"]["id"], draft_indicator["id"], "{read}");
+    let (_, lines) = export_lines(&app, Some(&app_token), "/export/indicators.ndjson").await;
+    assert_eq!(
+        exported_ids(lines),
+        vec![i["id"].clone(), draft_indicator["id"].clone()]
+    );
+    let (_, lines) = export_lines(
+        &app,
+        Some(&app_token),
+        &format!("/export/measurements.ndjson?at={}", crate::common::today()),
+    )
+    .await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+}
+
 /// Defines a satisfaction barometer of `project` fed by `kind`.
 async fn barometer(app: &TestApp, project: &Value, kind: &str, competence: Value) -> Value {
     let input = json!({

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::{AppError, AppResult};
 
 /// A small read (a version, a head) shared by concurrent readers. A read may answer every
-/// reader that arrived before its statement was sent: whatever was committed before such a reader arrived was
-/// committed before the statement ran, so it sees it. Under load one statement answers many
-/// requests; alone, a request gets a check of its own.
+/// reader that arrived before its statement was sent: whatever was committed before such a
+/// reader arrived was committed before the statement ran, so it sees it. Under load one
+/// statement answers many requests; alone, a request gets a read of its own.
 #[derive(Debug, Default)]
 pub struct SharedRead {
     /// Readers so far; a reader's ticket is its number.

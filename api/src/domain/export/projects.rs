@@ -4,56 +4,27 @@
 //! be reproduced).
 
 use chrono::NaiveDate;
-use entity::{ProjectStatus, indicator, measurement, project_party, territorial_project};
+use entity::{indicator, measurement, territorial_project};
+use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Query,
 };
 
 use super::{Field, PAGE, Page, Ref, v};
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
+use crate::domain::projects;
 use crate::error::AppResult;
 
-/// The projects `actor` may see: signed ones, its organisation's, every one for State
-/// services.
-fn visible_projects(actor: &Actor) -> Option<Condition> {
-    if actor.has(Role::State) || actor.has(Role::Superadmin) {
-        return None;
+/// The ids of the projects `actor` may see (the domain's rule), as a subquery.
+fn visible_ids(actor: &Actor) -> SelectStatement {
+    let mut ids = Query::select()
+        .column(territorial_project::Column::Id)
+        .from(territorial_project::Entity)
+        .to_owned();
+    if let Some(visible) = projects::visible_condition(actor) {
+        ids.cond_where(visible);
     }
-    let mut visible = Condition::any().add(
-        territorial_project::Column::Id.in_subquery(
-            Query::select()
-                .column(territorial_project::Column::Id)
-                .from(territorial_project::Entity)
-                .and_where(territorial_project::Column::Status.eq(ProjectStatus::Signed))
-                .to_owned(),
-        ),
-    );
-    if let Some(org) = actor.organisation_id
-        && !actor.roles.is_empty()
-    {
-        visible = visible.add(
-            territorial_project::Column::Id.in_subquery(
-                Query::select()
-                    .column(project_party::Column::ProjectId)
-                    .from(project_party::Entity)
-                    .and_where(project_party::Column::OrganisationId.eq(org))
-                    .to_owned(),
-            ),
-        );
-    }
-    Some(visible)
-}
-
-/// The ids of the projects `actor` may see.
-async fn project_ids(txn: &DatabaseTransaction, actor: &Actor) -> AppResult<Vec<i64>> {
-    let mut query = territorial_project::Entity::find()
-        .select_only()
-        .column(territorial_project::Column::Id);
-    if let Some(visible) = visible_projects(actor) {
-        query = query.filter(visible);
-    }
-    Ok(query.into_tuple().all(txn).await?)
+    ids
 }
 
 /// A page of the indicators `actor` may see.
@@ -62,10 +33,9 @@ pub(super) async fn indicators(
     actor: &Actor,
     after: i64,
 ) -> AppResult<Page> {
-    let projects = project_ids(txn, actor).await?;
     let rows = indicator::Entity::find()
         .filter(indicator::Column::Id.gt(after))
-        .filter(indicator::Column::ProjectId.is_in(projects))
+        .filter(indicator::Column::ProjectId.in_subquery(visible_ids(actor)))
         .order_by_asc(indicator::Column::Id)
         .limit(PAGE)
         .all(txn)
@@ -101,14 +71,11 @@ pub(super) async fn measurements(
     at: NaiveDate,
     after: i64,
 ) -> AppResult<Page> {
-    let projects = project_ids(txn, actor).await?;
-    let indicators: Vec<i64> = indicator::Entity::find()
-        .select_only()
+    let indicators = Query::select()
         .column(indicator::Column::Id)
-        .filter(indicator::Column::ProjectId.is_in(projects))
-        .into_tuple()
-        .all(txn)
-        .await?;
+        .from(indicator::Entity)
+        .and_where(indicator::Column::ProjectId.in_subquery(visible_ids(actor)))
+        .to_owned();
     let end_of_day = at
         .succ_opt()
         .unwrap_or(at)
@@ -117,7 +84,7 @@ pub(super) async fn measurements(
         .and_utc();
     let rows = measurement::Entity::find()
         .filter(measurement::Column::Id.gt(after))
-        .filter(measurement::Column::IndicatorId.is_in(indicators))
+        .filter(measurement::Column::IndicatorId.in_subquery(indicators))
         .filter(measurement::Column::RecordedAt.lt(end_of_day))
         .filter(
             Condition::any()

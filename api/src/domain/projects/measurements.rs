@@ -414,17 +414,32 @@ pub async fn evidence<C: ConnectionTrait>(
     communes.sort_unstable();
     communes.dedup();
     let population = populations(db, &communes).await?;
+    // The territories of the projects whose barometers the referrals feed, read at once.
+    let mut fed: Vec<i64> = indicators
+        .iter()
+        .filter(|i| i.model.kind == IndicatorKind::ReferralSatisfaction)
+        .map(|i| i.model.project_id)
+        .collect();
+    fed.sort_unstable();
+    fed.dedup();
+    let territories: HashMap<i64, Vec<i64>> = if fed.is_empty() {
+        HashMap::new()
+    } else {
+        super::by_ids_in(db, &fed)
+            .await?
+            .into_iter()
+            .map(|p| (p.model.id, p.communes))
+            .collect()
+    };
     let mut out = HashMap::new();
     for indicator in indicators {
         let id = indicator.model.id;
         let measurements: Vec<_> = rows.extract_if(.., |m| m.indicator_id == id).collect();
         let series = if indicator.model.kind == IndicatorKind::ReferralSatisfaction {
-            let territory = super::by_ids_in(db, &[indicator.model.project_id])
-                .await?
-                .pop()
-                .map(|p| p.communes)
-                .unwrap_or_default();
-            referral_series(db, &indicator, &territory).await?
+            let territory = territories
+                .get(&indicator.model.project_id)
+                .map_or(&[][..], Vec::as_slice);
+            referral_series(db, &indicator, territory).await?
         } else {
             series_from(&indicator, &measurements, None, &population)
         };

@@ -11,7 +11,8 @@ pub mod measurements;
 
 use chrono::NaiveDate;
 use entity::{ProjectRole, ProjectStatus, project_commune, project_party, territorial_project};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use crate::auth::{Actor, Role};
@@ -21,6 +22,44 @@ use crate::error::{AppError, AppResult};
 
 /// The entity type of every project event in the audit trail and the feed.
 pub const ENTITY_TYPE: &str = "TerritorialProject";
+
+/// The roles with which a party's staff (or an application it mandated) see its projects
+/// before they are signed.
+const DRAFT_READERS: [Role; 3] = [Role::Editor, Role::Admin, Role::Partner];
+
+/// Whether `actor` sees every project, signed or not (State services).
+fn sees_every_project(actor: &Actor) -> bool {
+    actor.has(Role::State) || actor.has(Role::Superadmin)
+}
+
+/// [`Project::visible_to`] as a condition on `territorial_project`, for reads that select in
+/// SQL (exports): signed projects, and those of the organisations `actor` acts for with
+/// [`DRAFT_READERS`] roles (its own, and those that mandated it). `None`: every project.
+pub fn visible_condition(actor: &Actor) -> Option<Condition> {
+    if sees_every_project(actor) {
+        return None;
+    }
+    let parties: Vec<i64> = actor
+        .organisation_id
+        .into_iter()
+        .chain(actor.mandates.keys().copied())
+        .filter(|org| actor.acts_for(*org, &DRAFT_READERS))
+        .collect();
+    let signed = territorial_project::Column::Status.eq(ProjectStatus::Signed);
+    let mut visible = Condition::any().add(signed);
+    if !parties.is_empty() {
+        visible = visible.add(
+            territorial_project::Column::Id.in_subquery(
+                Query::select()
+                    .column(project_party::Column::ProjectId)
+                    .from(project_party::Entity)
+                    .and_where(project_party::Column::OrganisationId.is_in(parties))
+                    .to_owned(),
+            ),
+        );
+    }
+    Some(visible)
+}
 
 /// A project with its parties and communes, as the domain returns it.
 #[derive(Debug, Clone)]
@@ -81,9 +120,8 @@ impl Project {
     /// services.
     pub fn visible_to(&self, actor: &Actor) -> bool {
         self.model.status == ProjectStatus::Signed
-            || actor.has(Role::State)
-            || actor.has(Role::Superadmin)
-            || self.staff(actor, &[Role::Editor, Role::Admin, Role::Partner])
+            || sees_every_project(actor)
+            || self.staff(actor, &DRAFT_READERS)
     }
 
     /// Where it stands on `at`.
