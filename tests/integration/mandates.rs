@@ -226,7 +226,7 @@ async fn a_mandate_ends_on_its_date() {
 #[tokio::test]
 async fn bad_grants_are_refused_and_change_nothing() {
     let app = TestApp::new().await;
-    let (app_id, _) = application(&app).await;
+    let (app_id, app_token) = application(&app).await;
     let admin = admin_of(VITRE);
     let past = (app.clock.now() - chrono::Duration::days(1)).to_rfc3339();
     // (input, field at fault, code)
@@ -295,6 +295,11 @@ async fn bad_grants_are_refused_and_change_nothing() {
         first["data"]["grantMandate"]["mandate"]["id"],
         again["data"]["grantMandate"]["mandate"]["id"],
         "{again}"
+    );
+    // A mandate for PARTNER only grants no editor's power.
+    assert_eq!(
+        add_contact(&app, &app_token, VITRE).await,
+        Err("FORBIDDEN".into())
     );
     let other = grant(
         &app,
