@@ -29,13 +29,10 @@ pub async fn indicator(
         return failure(&not_found(), &id);
     };
     let evidence = async {
-        if indicators::visible(&state.db, &actor, number)
-            .await?
-            .is_none()
-        {
+        let Some((indicator, _)) = indicators::visible(&state.db, &actor, number).await? else {
             return Err(not_found());
-        }
-        measurements::evidence(&state.db, &[number])
+        };
+        measurements::evidence_of(&state.db, vec![indicator])
             .await?
             .remove(&number)
             .ok_or_else(not_found)

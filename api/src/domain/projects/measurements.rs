@@ -394,13 +394,21 @@ pub struct Evidence {
     pub series: Vec<Point>,
 }
 
-/// The evidence of each of `ids`, in three queries whatever their number.
+/// The evidence of each of `ids`, in a few queries whatever their number.
 pub async fn evidence<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Evidence>> {
-    let indicators = by_ids_in(db, ids).await?;
-    let mut rows = of_indicators(db, ids).await?;
+    evidence_of(db, by_ids_in(db, ids).await?).await
+}
+
+/// [`evidence`] of indicators already read.
+pub async fn evidence_of<C: ConnectionTrait>(
+    db: &C,
+    indicators: Vec<Indicator>,
+) -> AppResult<HashMap<i64, Evidence>> {
+    let ids: Vec<i64> = indicators.iter().map(|i| i.model.id).collect();
+    let mut rows = of_indicators(db, &ids).await?;
     let weighted: Vec<i64> = indicators
         .iter()
         .filter(|i| i.model.aggregation == Aggregation::PopulationWeightedMean)
