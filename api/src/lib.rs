@@ -24,15 +24,14 @@ use tokio::net::TcpListener;
 
 use auth::Authenticator;
 use config::Limits;
-use graphql::AppSchema;
 
 /// Shared application state: cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     /// The database pool.
     pub db: DatabaseConnection,
-    /// The executable schema.
-    pub schema: AppSchema,
+    /// The executable schema and what every operation goes through around it.
+    pub graphql: graphql::Executor,
     /// Request limits.
     pub limits: Arc<Limits>,
     /// First day the reference data covers: answers for earlier dates are empty.
@@ -79,7 +78,7 @@ impl AppState {
             catalogue: Arc::new(catalogue),
             registry: Arc::new(domain::registry::RegistryCache::new(true)),
             db,
-            schema: graphql::build_schema(&limits),
+            graphql: graphql::Executor::new(&limits),
             limits: Arc::new(limits),
             coverage_start,
             auth: Arc::new(auth),

@@ -8,16 +8,11 @@
 //! are checked here too, before anything is charged, each refusal naming its limit.
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
-};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{
-    ErrorExtensionValues, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
-};
+use async_graphql::{ErrorExtensionValues, Response, ServerError, ServerResult, Value, Variables};
 use chrono::{DateTime, Utc};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -26,7 +21,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use crate::auth::Role;
 use crate::config::Limits;
 use crate::graphql::context::RequestContext;
-use crate::graphql::guard::{OperationSlot, limit_exceeded};
+use crate::graphql::guard::{field_depth, limit_exceeded};
 use crate::graphql::price::Prices;
 
 /// Deepest introspection document accepted: the standard introspection queries (graphql-js's
@@ -87,7 +82,7 @@ impl Budgets {
     }
 }
 
-/// The schema extension charging each operation.
+/// The cost policy: limits and budgets, shared by every transport.
 #[derive(Clone)]
 pub struct CostLimit {
     budgets: Arc<Budgets>,
@@ -97,7 +92,7 @@ pub struct CostLimit {
 }
 
 impl CostLimit {
-    /// The extension over `limits`' depth, complexity and budgets, pricing with `prices`.
+    /// The policy over `limits`' depth, complexity and budgets, pricing with `prices`.
     pub fn new(limits: &Limits, prices: Prices) -> Self {
         Self {
             budgets: Arc::new(Budgets::new(limits)),
@@ -106,37 +101,98 @@ impl CostLimit {
             max_complexity: limits.max_complexity,
         }
     }
-}
 
-impl ExtensionFactory for CostLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Charge {
-            budgets: self.budgets.clone(),
-            prices: self.prices.clone(),
-            max_depth: self.max_depth,
-            max_complexity: self.max_complexity,
-            priced: Mutex::new(None),
-            charged: Mutex::new(None),
-        })
+    /// Prices the operation `operation` (or the document's only one) of `doc`, checks its
+    /// depth and cost against the limits, and charges it to the budget of `req`'s actor
+    /// (nothing is charged without a request context). `introspection`: the operation reads
+    /// the schema only, whose standard queries nest deeper than data queries.
+    pub fn charge(
+        &self,
+        doc: &ExecutableDocument,
+        operation: Option<&str>,
+        variables: &Variables,
+        introspection: bool,
+        req: Option<&RequestContext>,
+    ) -> ServerResult<Option<Charged>> {
+        let max_depth = if introspection {
+            MAX_INTROSPECTION_DEPTH.max(self.max_depth)
+        } else {
+            self.max_depth
+        };
+        let depth = field_depth(doc, operation);
+        if depth > max_depth {
+            return Err(limit_exceeded(
+                "depth",
+                max_depth,
+                format!("the document nests {depth} fields deep, more than {max_depth}"),
+            ));
+        }
+        let complexity = self.prices.cost(doc, operation, variables);
+        if complexity > self.max_complexity {
+            return Err(limit_exceeded(
+                "complexity",
+                self.max_complexity,
+                format!(
+                    "the document costs {complexity} points, more than {}",
+                    self.max_complexity
+                ),
+            ));
+        }
+        let Some(req) = req else {
+            return Ok(None);
+        };
+        let (bucket, key) = self.budgets.bucket_for(req);
+        let requested = complexity.max(1);
+        let n = NonZeroU32::new(u32::try_from(requested).unwrap_or(u32::MAX))
+            .unwrap_or(NonZeroU32::MIN);
+        match bucket.limiter.check_key_n(&key, n) {
+            Ok(Ok(snapshot)) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                let refill = bucket.refill() * (bucket.budget - remaining.min(bucket.budget));
+                let reset_at = Utc::now() + chrono::Duration::from_std(refill).unwrap_or_default();
+                Ok(Some(Charged {
+                    requested,
+                    remaining,
+                    reset_at,
+                }))
+            }
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(rate_limited(
+                    format!("over the cost budget: this operation costs {requested} points"),
+                    Some(wait),
+                ))
+            }
+            Err(_) => Err(rate_limited(
+                format!(
+                    "this operation costs {requested} points, more than the whole budget of {} a minute",
+                    bucket.budget
+                ),
+                None,
+            )),
+        }
     }
 }
 
 /// What one request was charged.
 #[derive(Debug, Clone, Copy)]
-struct Charged {
+pub struct Charged {
     requested: usize,
     remaining: u32,
     reset_at: DateTime<Utc>,
 }
 
-struct Charge {
-    budgets: Arc<Budgets>,
-    prices: Arc<Prices>,
-    max_depth: usize,
-    max_complexity: usize,
-    /// What the document costs, priced once it is parsed.
-    priced: Mutex<Option<usize>>,
-    charged: Mutex<Option<Charged>>,
+impl Charged {
+    /// Tells the caller, in `extensions.cost`, what its request cost and what it has left.
+    pub fn report(&self, response: &mut Response) {
+        let cost = async_graphql::value!({
+            "requested": self.requested,
+            "actual": fields(&response.data),
+            "remaining": self.remaining,
+            "resetAt": self.reset_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
+        response.extensions.insert("cost".into(), cost);
+    }
 }
 
 fn rate_limited(message: String, retry_after: Option<Duration>) -> ServerError {
@@ -160,120 +216,5 @@ fn fields(value: &Value) -> usize {
         Value::Object(map) => map.len() + map.values().map(fields).sum::<usize>(),
         Value::List(items) => items.iter().map(fields).sum(),
         _ => 0,
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for Charge {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let operation = ctx
-            .data_opt::<OperationSlot>()
-            .and_then(|slot| slot.requested.clone());
-        let cost = self.prices.cost(&doc, operation.as_deref(), variables);
-        if let Ok(mut priced) = self.priced.lock() {
-            *priced = Some(cost);
-        }
-        Ok(doc)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        // Depth and cost are one policy, checked here before anything is charged or run.
-        let introspection = ctx
-            .data_opt::<OperationSlot>()
-            .is_some_and(|slot| slot.get().introspection);
-        let max_depth = if introspection {
-            MAX_INTROSPECTION_DEPTH.max(self.max_depth)
-        } else {
-            self.max_depth
-        };
-        if result.depth > max_depth {
-            return Err(vec![limit_exceeded(
-                "depth",
-                max_depth,
-                format!(
-                    "the document nests {} fields deep, more than {max_depth}",
-                    result.depth
-                ),
-            )]);
-        }
-        let complexity = self
-            .priced
-            .lock()
-            .ok()
-            .and_then(|p| *p)
-            .unwrap_or(result.complexity);
-        if complexity > self.max_complexity {
-            return Err(vec![limit_exceeded(
-                "complexity",
-                self.max_complexity,
-                format!(
-                    "the document costs {complexity} points, more than {}",
-                    self.max_complexity
-                ),
-            )]);
-        }
-        let Some(req) = ctx.data_opt::<RequestContext>() else {
-            return Ok(result);
-        };
-        let (bucket, key) = self.budgets.bucket_for(req);
-        let requested = complexity.max(1);
-        let n = NonZeroU32::new(u32::try_from(requested).unwrap_or(u32::MAX))
-            .unwrap_or(NonZeroU32::MIN);
-        match bucket.limiter.check_key_n(&key, n) {
-            Ok(Ok(snapshot)) => {
-                let remaining = snapshot.remaining_burst_capacity();
-                let refill = bucket.refill() * (bucket.budget - remaining.min(bucket.budget));
-                let reset_at = Utc::now() + chrono::Duration::from_std(refill).unwrap_or_default();
-                if let Ok(mut charged) = self.charged.lock() {
-                    *charged = Some(Charged {
-                        requested,
-                        remaining,
-                        reset_at,
-                    });
-                }
-                Ok(result)
-            }
-            Ok(Err(not_until)) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(vec![rate_limited(
-                    format!("over the cost budget: this operation costs {requested} points"),
-                    Some(wait),
-                )])
-            }
-            Err(_) => Err(vec![rate_limited(
-                format!(
-                    "this operation costs {requested} points, more than the whole budget of {} a minute",
-                    bucket.budget
-                ),
-                None,
-            )]),
-        }
-    }
-
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        let charged = self.charged.lock().ok().and_then(|c| *c);
-        if let Some(c) = charged {
-            let cost = async_graphql::value!({
-                "requested": c.requested,
-                "actual": fields(&response.data),
-                "remaining": c.remaining,
-                "resetAt": c.reset_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            });
-            response.extensions.insert("cost".into(), cost);
-        }
-        response
     }
 }

@@ -3,29 +3,22 @@
 //! (counted before validation, most before parsing), and what the operation is (a mutation
 //! is refused where the transport must stay safe; metrics name it). Request errors get
 //! stable codes: `PERSISTED_QUERY_NOT_FOUND`, `LIMIT_EXCEEDED`, `GRAPHQL_PARSE_FAILED`,
-//! `GRAPHQL_VALIDATION_FAILED`, `METHOD_NOT_ALLOWED`.
+//! `GRAPHQL_VALIDATION_FAILED`, `METHOD_NOT_ALLOWED`. [`super::pipeline`] runs these checks
+//! on every transport.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
-    NextSubscribe, NextValidation,
-};
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
 };
-use async_graphql::{
-    ErrorExtensionValues, Request, Response, ServerError, ServerResult, ValidationResult,
-};
+use async_graphql::{ErrorExtensionValues, Request, Response, ServerError, ServerResult};
 use async_graphql::{Value, Variables};
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use crate::config::Limits;
-use crate::graphql::context::RequestContext;
 
 /// What the operation of a request turned out to be, for the transport to act on.
 #[derive(Debug, Clone, Default)]
@@ -356,8 +349,6 @@ pub struct Guard {
     max_directives: usize,
     max_aliases: usize,
     persisted: Arc<Mutex<LruCache<String, String>>>,
-    /// The request id, read from the context once the document is parsed (fresh per request).
-    seen_id: Arc<Mutex<Option<String>>>,
 }
 
 impl Guard {
@@ -370,8 +361,75 @@ impl Guard {
             max_directives: limits.max_directives,
             max_aliases: limits.max_aliases,
             persisted: Arc::new(Mutex::new(LruCache::new(capacity))),
-            seen_id: Arc::default(),
         }
+    }
+
+    /// Before parsing: the persisted document stands in for the missing text, and the text is
+    /// within its limits.
+    pub fn admit(&self, request: &mut Request) -> ServerResult<()> {
+        self.persisted_document(request)?;
+        self.check_text(&request.query)
+    }
+
+    /// Once parsed: nesting, text arguments, aliases, the operation asked for and whether the
+    /// transport allows it. What the operation is goes to `slot`, when there is one.
+    pub fn inspect(
+        &self,
+        doc: &ExecutableDocument,
+        variables: &Variables,
+        slot: Option<&OperationSlot>,
+    ) -> ServerResult<OperationInfo> {
+        if nesting(doc, MAX_SELECTION_NESTING) > MAX_SELECTION_NESTING {
+            return Err(limit_exceeded(
+                "depth",
+                MAX_SELECTION_NESTING,
+                format!("the document nests selections deeper than {MAX_SELECTION_NESTING}"),
+            ));
+        }
+        if let Some((argument, c)) = control_character(doc, variables) {
+            return Err(request_error(
+                "BAD_USER_INPUT",
+                format!(
+                    "`{argument}` holds a control character (U+{:04X}): text may hold tabs and \
+                     line breaks, no other control characters",
+                    u32::from(c)
+                ),
+                &[("argument", Value::from(argument))],
+            ));
+        }
+        let aliases = aliases(doc);
+        if aliases > self.max_aliases {
+            return Err(limit_exceeded(
+                "aliases",
+                self.max_aliases,
+                format!(
+                    "the document has {aliases} aliases, more than {}",
+                    self.max_aliases
+                ),
+            ));
+        }
+        let requested = slot.and_then(|s| s.requested.as_deref());
+        let info = operation_info(doc, requested);
+        if let Some(slot) = slot {
+            if chosen_operation(doc, requested).is_none() {
+                let message = match requested {
+                    Some(name) => format!(r#"Unknown operation named "{name}""#),
+                    None => "Operation name required in request.".to_owned(),
+                };
+                return Err(request_error("BAD_REQUEST", message, &[]));
+            }
+            if slot.read_only && info.mutation {
+                return Err(request_error(
+                    "METHOD_NOT_ALLOWED",
+                    "mutations are not allowed over GET: use POST",
+                    &[],
+                ));
+            }
+            if let Ok(mut recorded) = slot.info.lock() {
+                *recorded = Some(info.clone());
+            }
+        }
+        Ok(info)
     }
 
     /// Resolves an automatic persisted query: a known hash stands for its document; a
@@ -473,31 +531,74 @@ impl Guard {
     }
 }
 
-impl ExtensionFactory for Guard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Self {
-            seen_id: Arc::default(),
-            ..self.clone()
-        })
+/// The operation a request runs: the one named `requested`, else the document's only one.
+pub fn chosen_operation<'d>(
+    doc: &'d ExecutableDocument,
+    requested: Option<&str>,
+) -> Option<&'d OperationDefinition> {
+    match (&doc.operations, requested) {
+        (DocumentOperations::Single(op), None) => Some(&op.node),
+        (DocumentOperations::Single(_), Some(_)) => None,
+        (DocumentOperations::Multiple(ops), Some(name)) => ops
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, op)| &op.node),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| &op.node)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
     }
 }
 
-/// The request id (for a WebSocket, the connection's).
-fn request_id(ctx: &ExtensionContext<'_>) -> Option<String> {
-    ctx.data_opt::<RequestContext>()
-        .map(|r| r.request_id.clone())
+fn field_depth_of(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    depth: usize,
+    hops: usize,
+) -> usize {
+    // Fragment cycles were refused by the nesting check; `hops` bounds the walk regardless.
+    if hops > 2 * MAX_SELECTION_NESTING {
+        return depth;
+    }
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) => {
+                field_depth_of(doc, &f.node.selection_set.node, depth + 1, hops + 1)
+            }
+            Selection::InlineFragment(f) => {
+                field_depth_of(doc, &f.node.selection_set.node, depth, hops + 1)
+            }
+            Selection::FragmentSpread(s) => doc
+                .fragments
+                .get(&s.node.fragment_name.node)
+                .map_or(depth, |f| {
+                    field_depth_of(doc, &f.node.selection_set.node, depth, hops + 1)
+                }),
+        })
+        .max()
+        .unwrap_or(depth)
 }
 
-fn read(seen: &Mutex<Option<String>>) -> Option<String> {
-    seen.lock().ok().and_then(|id| id.clone())
+/// How many fields deep the operation `requested` (or the only one) reaches, fragments
+/// inlined: `{ a { b } }` is 2 deep. The deepest operation's when none is singled out.
+pub fn field_depth(doc: &ExecutableDocument, requested: Option<&str>) -> usize {
+    let of = |op: &OperationDefinition| field_depth_of(doc, &op.selection_set.node, 0, 0);
+    match chosen_operation(doc, requested) {
+        Some(op) => of(op),
+        None => doc
+            .operations
+            .iter()
+            .map(|(_, op)| of(&op.node))
+            .max()
+            .unwrap_or(0),
+    }
 }
 
 /// Every error of a response, on every transport, carries a code and the request id (so
 /// that a report can be matched with the logs). async-graphql's own field errors carry no
-/// code: they are arguments that did not coerce (a malformed `Date`, say). The id is only
-/// known here once the document is parsed (request data is not visible before), so the HTTP
-/// and SSE handlers also set it, for errors refused earlier; WebSocket results rely on this.
-fn finish(response: &mut Response, request_id: Option<&str>) {
+/// code: they are arguments that did not coerce (a malformed `Date`, say).
+pub fn finish(response: &mut Response, request_id: Option<&str>) {
     for e in &mut response.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
@@ -518,7 +619,7 @@ fn finish(response: &mut Response, request_id: Option<&str>) {
 
 /// Validation errors with the codes clients match on (limits of depth and complexity are
 /// limits like the others).
-fn coded(mut errors: Vec<ServerError>) -> Vec<ServerError> {
+pub fn coded(mut errors: Vec<ServerError>) -> Vec<ServerError> {
     for e in &mut errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
@@ -526,110 +627,4 @@ fn coded(mut errors: Vec<ServerError>) -> Vec<ServerError> {
         }
     }
     errors
-}
-
-#[async_trait::async_trait]
-impl Extension for Guard {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        self.persisted_document(&mut request)?;
-        self.check_text(&request.query)?;
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        // Documents too deep for the parser were refused by the scan: what is left is syntax.
-        let doc = next.run(ctx, query, variables).await.map_err(|mut e| {
-            let ext = e.extensions.get_or_insert_with(Default::default);
-            if ext.get("code").is_none() {
-                ext.set("code", "GRAPHQL_PARSE_FAILED");
-            }
-            e
-        })?;
-        if nesting(&doc, MAX_SELECTION_NESTING) > MAX_SELECTION_NESTING {
-            return Err(limit_exceeded(
-                "depth",
-                MAX_SELECTION_NESTING,
-                format!("the document nests selections deeper than {MAX_SELECTION_NESTING}"),
-            ));
-        }
-        if let Some((argument, c)) = control_character(&doc, variables) {
-            return Err(request_error(
-                "BAD_USER_INPUT",
-                format!(
-                    "`{argument}` holds a control character (U+{:04X}): text may hold tabs and \
-                     line breaks, no other control characters",
-                    u32::from(c)
-                ),
-                &[("argument", Value::from(argument))],
-            ));
-        }
-        let aliases = aliases(&doc);
-        if aliases > self.max_aliases {
-            return Err(limit_exceeded(
-                "aliases",
-                self.max_aliases,
-                format!(
-                    "the document has {aliases} aliases, more than {}",
-                    self.max_aliases
-                ),
-            ));
-        }
-        if let Ok(mut seen) = self.seen_id.lock() {
-            *seen = request_id(ctx);
-        }
-        if let Some(slot) = ctx.data_opt::<OperationSlot>() {
-            let info = operation_info(&doc, slot.requested.as_deref());
-            if slot.read_only && info.mutation {
-                return Err(request_error(
-                    "METHOD_NOT_ALLOWED",
-                    "mutations are not allowed over GET: use POST",
-                    &[],
-                ));
-            }
-            if let Ok(mut recorded) = slot.info.lock() {
-                *recorded = Some(info);
-            }
-        }
-        Ok(doc)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(coded)
-    }
-
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        finish(&mut response, read(&self.seen_id).as_deref());
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let seen = self.seen_id.clone();
-        next.run(ctx, stream)
-            .map(move |mut response| {
-                finish(&mut response, read(&seen).as_deref());
-                response
-            })
-            .boxed()
-    }
 }

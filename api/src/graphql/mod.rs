@@ -12,6 +12,7 @@ pub mod ids;
 pub mod loaders;
 pub mod parse_cache;
 pub mod payload;
+pub mod pipeline;
 pub mod price;
 pub mod projects;
 pub mod referrals;
@@ -19,9 +20,14 @@ pub mod registry;
 pub mod resources;
 pub mod scalars;
 
-use async_graphql::{MergedObject, MergedSubscription, Schema};
+use std::sync::Arc;
+
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::config::Limits;
+use context::RequestContext;
+use guard::OperationSlot;
+use pipeline::{Pipeline, Stages};
 
 /// Every query entry point.
 #[derive(MergedObject, Default)]
@@ -49,7 +55,6 @@ pub struct Mutation(
     projects::ProjectMutation,
 );
 
-/// The executable schema.
 /// Live subscriptions, merged from the areas.
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(
@@ -60,18 +65,8 @@ pub struct Subscription(
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// Builds the schema with `limits`; the state comes with each request.
-pub fn build_schema(limits: &Limits) -> AppSchema {
-    // Prices are read from the schema's own SDL (the same types, without the extensions).
-    let prices = price::Prices::from_sdl(
-        &Schema::build(
-            Query::default(),
-            Mutation::default(),
-            Subscription::default(),
-        )
-        .finish()
-        .sdl(),
-    );
+/// The schema, configured by `limits`, before extensions.
+fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
     let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -88,20 +83,71 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
         // The guard refuses nesting past `guard::MAX_SELECTION_NESTING` (32) as a depth limit;
         // this bound only stops fragment chains and cycles, followed while parsing.
         .limit_recursive_depth(2 * guard::MAX_SELECTION_NESTING)
-        .extension(guard::Guard::new(limits))
-        // Prices every document, parsed or taken from the cache: it wraps the cache.
-        .extension(cost::CostLimit::new(limits, prices))
-        .extension(parse_cache::ParseCache::new(512))
-        .finish()
+}
+
+/// The schema and the steps every operation goes through around it ([`pipeline`]).
+#[derive(Clone)]
+pub struct Executor {
+    /// Without extensions: HTTP operations run on it, inside the pipeline.
+    operations: AppSchema,
+    /// With the pipeline as its extension: streams (WebSocket, SSE) run on it.
+    streams: AppSchema,
+    pipeline: Arc<Pipeline>,
+}
+
+impl Executor {
+    /// The schema with `limits`; the state comes with each request.
+    pub fn new(limits: &Limits) -> Self {
+        // Prices are read from the schema's own SDL (the same types, without the extensions).
+        let prices = price::Prices::from_sdl(
+            &Schema::build(
+                Query::default(),
+                Mutation::default(),
+                Subscription::default(),
+            )
+            .finish()
+            .sdl(),
+        );
+        let pipeline = Arc::new(Pipeline::new(limits, prices));
+        Self {
+            operations: builder(limits).finish(),
+            streams: builder(limits).extension(Stages(pipeline.clone())).finish(),
+            pipeline,
+        }
+    }
+
+    /// Runs one query or mutation through the pipeline. `slot` and `req` are the request's
+    /// data (also attached to `request`).
+    pub async fn execute(
+        &self,
+        request: async_graphql::Request,
+        slot: &OperationSlot,
+        req: &RequestContext,
+    ) -> async_graphql::Response {
+        self.pipeline
+            .execute(&self.operations, request, slot, req)
+            .await
+    }
+
+    /// The schema streams run on (its extension runs the pipeline).
+    pub fn streams(&self) -> &AppSchema {
+        &self.streams
+    }
+
+    /// The SDL of the schema.
+    pub fn sdl(&self) -> String {
+        self.operations.sdl()
+    }
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    build_schema(&Limits::default()).sdl()
+    Executor::new(&Limits::default()).sdl()
 }
 
 /// The schema as an Apollo Federation v2 subgraph (what `_service { sdl }` answers).
 pub fn subgraph_sdl() -> String {
-    build_schema(&Limits::default())
+    builder(&Limits::default())
+        .finish()
         .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
 }

@@ -4,9 +4,8 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ServerResult, Variables};
+use async_graphql::{ServerError, ServerResult};
 use lru::LruCache;
 
 /// Documents longer than this are parsed every time rather than cached.
@@ -26,23 +25,11 @@ impl ParseCache {
             cache: Arc::new(Mutex::new(LruCache::new(capacity))),
         }
     }
-}
 
-impl ExtensionFactory for ParseCache {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(self.clone())
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for ParseCache {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
+    /// The document `query` parses to, from the cache when it was seen recently. A syntax
+    /// error is `GRAPHQL_PARSE_FAILED` (documents too deep for the parser were refused by the
+    /// guard's scan before).
+    pub fn parse(&self, query: &str) -> ServerResult<ExecutableDocument> {
         if let Some(doc) = self
             .cache
             .lock()
@@ -51,7 +38,14 @@ impl Extension for ParseCache {
         {
             return Ok(doc);
         }
-        let doc = next.run(ctx, query, variables).await?;
+        let doc = async_graphql::parser::parse_query(query).map_err(|e| {
+            let mut error = ServerError::from(e);
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "GRAPHQL_PARSE_FAILED");
+            error
+        })?;
         if query.len() <= MAX_CACHED_LEN
             && let Ok(mut cache) = self.cache.lock()
         {

@@ -24,8 +24,9 @@ use crate::graphql::guard::OperationSlot;
 use crate::graphql::loaders::Loaders;
 
 /// A request ready to run: its caller authenticated, its context attached (or the answer
-/// that refuses it). A stream's loaders keep nothing between its results; a read-only
-/// request (GET) refuses mutations.
+/// that refuses it), with copies of that context and of the slot its operation is recorded
+/// in. A stream's loaders keep nothing between its results; a read-only request (GET)
+/// refuses mutations.
 pub(super) async fn prepare(
     state: &AppState,
     headers: &HeaderMap,
@@ -33,7 +34,7 @@ pub(super) async fn prepare(
     request: async_graphql::Request,
     stream: bool,
     read_only: bool,
-) -> Result<(async_graphql::Request, String, OperationSlot), Response> {
+) -> Result<(async_graphql::Request, RequestContext, OperationSlot), Response> {
     let id = request_id();
     let actor = match authenticate(state, headers).await {
         Ok(actor) => actor,
@@ -50,12 +51,13 @@ pub(super) async fn prepare(
     } else {
         Loaders::new(state, &slot, &actor)
     };
+    let context = RequestContext::new(state, actor, id, client);
     let request = request
         .data(state.clone())
         .data(loaders)
         .data(slot.clone())
-        .data(RequestContext::new(state, actor, id.clone(), client));
-    Ok((request, id, slot))
+        .data(context.clone());
+    Ok((request, context, slot))
 }
 
 /// Whether the client asks for a stream of events (GraphQL over SSE).
@@ -112,15 +114,20 @@ async fn execute_with_outcome(
     shared: bool,
 ) -> (Response, String) {
     let media = Media::negotiate(headers);
-    let (request, id, slot) = match prepare(state, headers, client, request, false, read_only).await
-    {
-        Ok(prepared) => prepared,
-        Err(refusal) => return (refusal, "UNAUTHENTICATED".into()),
-    };
+    let (request, context, slot) =
+        match prepare(state, headers, client, request, false, read_only).await {
+            Ok(prepared) => prepared,
+            Err(refusal) => return (refusal, "UNAUTHENTICATED".into()),
+        };
+    let id = context.request_id.clone();
     let started = Instant::now();
     // What is logged while the request runs (a database error, say) names it.
     let span = tracing::info_span!("request", id = %id);
-    let mut result = state.schema.execute(request).instrument(span.clone()).await;
+    let mut result = state
+        .graphql
+        .execute(request, &slot, &context)
+        .instrument(span.clone())
+        .await;
     let outcome = outcome_of(&result);
     let operation = slot.get();
     span.in_scope(|| {
@@ -139,14 +146,6 @@ async fn execute_with_outcome(
     });
     if shared {
         result.extensions.clear();
-    }
-    // Every error carries the request id, so that a report can be matched with the logs
-    // (also those refused before the document was parsed).
-    for error in &mut result.errors {
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("requestId", id.as_str());
     }
     let retry_after = result.errors.first().and_then(|e| {
         let ext = e.extensions.as_ref()?;

@@ -20,13 +20,16 @@ pub(super) async fn respond(
     request: async_graphql::Request,
     read_only: bool,
 ) -> Response {
-    let (request, id, _) = match prepare(state, headers, client, request, true, read_only).await {
-        Ok(prepared) => prepared,
-        Err(refusal) => return refusal,
-    };
+    let (request, context, _) =
+        match prepare(state, headers, client, request, true, read_only).await {
+            Ok(prepared) => prepared,
+            Err(refusal) => return refusal,
+        };
+    let id = context.request_id;
     let header = HeaderValue::from_str(&id).ok();
     let results = state
-        .schema
+        .graphql
+        .streams()
         .execute_stream(request)
         .take_until(state.shutdown.begun())
         .map(move |mut result| {

@@ -165,8 +165,8 @@ async fn serve(socket: WebSocket, state: AppState, client: String, protocol: Web
     let init_state = state.clone();
     let session = Arc::new(Session::default());
     let init_session = session.clone();
-    let messages =
-        Protocol::new(state.schema.clone(), input, protocol).on_connection_init(move |payload| {
+    let messages = Protocol::new(state.graphql.streams().clone(), input, protocol)
+        .on_connection_init(move |payload| {
             connection_data(init_state, client, init_session, payload)
         });
     futures_util::pin_mut!(messages);

@@ -18,6 +18,7 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use memchr::memmem;
 use rand::seq::IndexedRandom;
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
@@ -76,6 +77,12 @@ fn get_path(query: &str, variables: &Value) -> Arc<str> {
     ];
     let encoded = serde_urlencoded::to_string(pairs).expect("encodable");
     format!("/graphql?{encoded}").into()
+}
+
+/// What came back for one request: an answer, or why none came.
+enum Answer {
+    Body(hyper::StatusCode, Bytes),
+    Failed(String),
 }
 
 /// What a successful answer is.
@@ -510,6 +517,22 @@ impl Server {
         (server, ready)
     }
 
+    /// CPU seconds (user + system) the server process has used so far.
+    fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): utime and stime are the
+        // 12th and 13th, in clock ticks.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+        let per_second = clock_ticks();
+        match (ticks(11), ticks(12)) {
+            (Some(user), Some(system)) => (user + system) / per_second,
+            _ => 0.0,
+        }
+    }
+
     fn peak_rss_mb(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
@@ -529,6 +552,20 @@ impl Drop for Server {
     }
 }
 
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux when it cannot be asked).
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -537,6 +574,8 @@ fn free_port() -> u16 {
 }
 
 struct Outcome {
+    /// CPU seconds the server process spent over the run (user + system).
+    server_cpu: f64,
     requests: usize,
     errors: usize,
     seconds: f64,
@@ -591,6 +630,8 @@ async fn run(port: u16, workload: &Workload, clients: usize, duration: Duration)
                 i += 1;
                 let request = request.body(Full::new(body)).unwrap();
                 let sent = Instant::now();
+                // The answer is only copied for the report when it is wrong: the clients
+                // share the server's cores, and a profile is 70 KB.
                 let (ok, answer) = match client.request(request).await {
                     Ok(response) => {
                         let status = response.status();
@@ -600,14 +641,13 @@ async fn run(port: u16, workload: &Workload, clients: usize, duration: Duration)
                             .await
                             .map(|b| b.to_bytes())
                             .unwrap_or_default();
-                        let has_errors = |b: &Bytes| b.windows(9).any(|w| w == b"\"errors\":");
+                        let has_errors = |b: &Bytes| memmem::find(b, b"\"errors\":").is_some();
                         let ok = match expect {
                             Expect::Data => status.is_success() && !has_errors(&bytes),
                             Expect::Filed => {
-                                let none = b"\"userErrors\":[]";
                                 status.is_success()
                                     && !has_errors(&bytes)
-                                    && bytes.windows(none.len()).any(|w| w == none)
+                                    && memmem::find(&bytes, b"\"userErrors\":[]").is_some()
                             }
                             Expect::Refusal => {
                                 !status.is_server_error()
@@ -615,14 +655,20 @@ async fn run(port: u16, workload: &Workload, clients: usize, duration: Duration)
                                         || has_errors(&bytes))
                             }
                         };
-                        (ok, format!("{status} {}", String::from_utf8_lossy(&bytes)))
+                        (ok, Answer::Body(status, bytes))
                     }
-                    Err(e) => (false, e.to_string()),
+                    Err(e) => (false, Answer::Failed(e.to_string())),
                 };
                 latencies.push(sent.elapsed().as_micros() as u64);
                 if !ok {
                     if errors == 0 {
                         // Said once per client: what an error column counts.
+                        let answer = match answer {
+                            Answer::Body(status, bytes) => {
+                                format!("{status} {}", String::from_utf8_lossy(&bytes))
+                            }
+                            Answer::Failed(e) => e,
+                        };
                         eprintln!("{name}: unexpected answer: {answer:.300}");
                     }
                     errors += 1;
@@ -632,6 +678,7 @@ async fn run(port: u16, workload: &Workload, clients: usize, duration: Duration)
         }));
     }
     let mut outcome = Outcome {
+        server_cpu: 0.0,
         requests: 0,
         errors: 0,
         seconds: 0.0,
@@ -648,13 +695,19 @@ async fn run(port: u16, workload: &Workload, clients: usize, duration: Duration)
     outcome
 }
 
-/// One row of a table: the workload's name and what it is, then its figures.
+const HEADER: &str = "| workload | req/s | p50 ms | p99 ms | server CPU µs/req | errors | requests |\n\
+                      | --- | ---: | ---: | ---: | ---: | ---: | ---: |";
+
+/// One row of a table: the workload's name and what it is, then its figures. The server's
+/// CPU time per request does not depend on how much of the machine the clients took, so it
+/// compares builds on a noisy machine better than the rate does.
 fn print_row(label: &str, o: &Outcome) {
     println!(
-        "| {label} | {:.0} | {:.2} | {:.2} | {} | {} |",
+        "| {label} | {:.0} | {:.2} | {:.2} | {:.0} | {} | {} |",
         o.requests as f64 / o.seconds,
         percentile(&o.latencies_us, 0.50),
         percentile(&o.latencies_us, 0.99),
+        o.server_cpu * 1e6 / o.requests.max(1) as f64,
         o.errors,
         o.requests
     );
@@ -680,8 +733,7 @@ async fn bench_backend(
         "\n## {label}: first start to ready (migrations + national import): {:.2} s",
         ready.as_secs_f64()
     );
-    println!("| workload | req/s | p50 ms | p99 ms | errors | requests |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("{HEADER}");
     let mut all = workloads();
     let org = rennes_id(server.port).await;
     let mix = mixed(&all, &org);
@@ -698,13 +750,14 @@ async fn bench_backend(
         } else {
             args.seconds
         };
-        let o = run(server.port, &w, args.clients, Duration::from_secs(seconds)).await;
+        let cpu = server.cpu_seconds();
+        let mut o = run(server.port, &w, args.clients, Duration::from_secs(seconds)).await;
+        o.server_cpu = server.cpu_seconds() - cpu;
         print_row(&format!("{} {}", w.name, w.what), &o);
     }
     if args.wide_clients > 0 {
         println!("\n{} clients:\n", args.wide_clients);
-        println!("| workload | req/s | p50 ms | p99 ms | errors | requests |");
-        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+        println!("{HEADER}");
         for w in workloads()
             .into_iter()
             .filter(|w| matches!(w.name, "Q1" | "Q1G" | "Q3G"))
@@ -713,13 +766,15 @@ async fn bench_backend(
             })
         {
             run(server.port, &w, args.wide_clients, Duration::from_secs(1)).await;
-            let o = run(
+            let cpu = server.cpu_seconds();
+            let mut o = run(
                 server.port,
                 &w,
                 args.wide_clients,
                 Duration::from_secs(args.seconds),
             )
             .await;
+            o.server_cpu = server.cpu_seconds() - cpu;
             print_row(&format!("{} ({} clients)", w.name, args.wide_clients), &o);
         }
     }

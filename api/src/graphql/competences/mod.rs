@@ -7,6 +7,7 @@ mod mutations;
 mod responsibility;
 
 use crate::graphql::context::organisation_id;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
@@ -24,6 +25,7 @@ pub use responsibility::{CompetenceResponsibilities, Responsibility};
 use crate::domain::codes;
 use crate::domain::competences::{self, Catalogue, transfers};
 use crate::domain::pagination::{decode_cursor, encode_cursor, page_size};
+use crate::domain::registry::Organisation as Row;
 use crate::error::AppError;
 use crate::graphql::context::{before_data, registry_reads, request, state};
 use crate::graphql::scalars::Date;
@@ -194,7 +196,11 @@ async fn resolve(
         return Ok(Vec::new());
     };
     let subject = Arc::new(resolution.subject);
-    let orgs = resolution.organisations;
+    let orgs: HashMap<i64, Arc<Row>> = resolution
+        .organisations
+        .into_iter()
+        .map(|(id, o)| (id, Arc::new(o)))
+        .collect();
     Ok(resolution
         .by_competence
         .into_iter()

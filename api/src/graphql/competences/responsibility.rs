@@ -18,7 +18,8 @@ use crate::graphql::scalars::Date;
 #[derive(Clone)]
 pub struct Responsibility {
     pub(crate) inner: competences::Responsibility,
-    pub(crate) organisation: Row,
+    /// Shared: a profile names the same few organisations hundreds of times.
+    pub(crate) organisation: Arc<Row>,
     pub(crate) catalogue: Arc<Catalogue>,
     pub(crate) at: NaiveDate,
     pub(crate) subject: Option<Arc<Subject>>,
@@ -28,13 +29,13 @@ impl Responsibility {
     /// Wraps a domain responsibility held by `organisation`.
     pub fn new(
         inner: competences::Responsibility,
-        organisation: Row,
+        organisation: impl Into<Arc<Row>>,
         catalogue: Arc<Catalogue>,
         at: NaiveDate,
     ) -> Self {
         Self {
             inner,
-            organisation,
+            organisation: organisation.into(),
             catalogue,
             at,
             subject: None,

@@ -203,7 +203,7 @@ impl Organisation {
             .unwrap_or_default();
         Ok(found
             .into_iter()
-            .map(|r| Responsibility::new(r, (*self.model).clone(), catalogue.clone(), at))
+            .map(|r| Responsibility::new(r, self.model.clone(), catalogue.clone(), at))
             .collect())
     }
 
