@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use entity::{assignment, assignment_scope, membership, organisation, succession};
+use entity::{
+    OrganisationKind, assignment, assignment_scope, membership, organisation, succession,
+};
 use futures_util::TryStreamExt;
 use sea_orm::{
     AccessMode, DatabaseConnection, DbBackend, EntityTrait, IsolationLevel, Order, QueryOrder,
@@ -173,6 +175,10 @@ fn index(
         by_siren: positions_by(&orgs, |o| o.siren.clone()),
         by_departement: positions_by(&orgs, |o| o.departement_code.clone()),
         by_region: positions_by(&orgs, |o| o.region_code.clone()),
+        state_services: positions_by(&orgs, |o| {
+            o.territory_id
+                .filter(|_| o.kind == OrganisationKind::StateService)
+        }),
         by_law_source: positions_by(&orgs, |o| {
             o.source.starts_with("law:").then(|| o.source.clone())
         }),

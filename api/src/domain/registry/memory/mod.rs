@@ -90,6 +90,8 @@ pub struct MemoryRegistry {
     by_siren: HashMap<String, Vec<u32>>,
     by_departement: HashMap<String, Vec<u32>>,
     by_region: HashMap<String, Vec<u32>>,
+    /// State services by the territory they serve: every answer about a commune asks for them.
+    state_services: HashMap<i64, Vec<u32>>,
     /// Organisations by provenance source, for those the law data adds (`law:KEY`).
     by_law_source: HashMap<String, Vec<u32>>,
     /// Positions in every list order.
@@ -193,23 +195,21 @@ impl MemoryRegistry {
     ) -> Vec<Organisation> {
         let mut out = Vec::new();
         for t in territories {
-            let index = match t.kind {
-                OrganisationKind::Departement => &self.by_departement,
-                OrganisationKind::Region => &self.by_region,
-                _ => continue,
-            };
-            let Some(code) = &t.insee_code else { continue };
-            for &p in index.get(code).into_iter().flatten() {
+            if !matches!(
+                t.kind,
+                OrganisationKind::Departement | OrganisationKind::Region
+            ) {
+                continue;
+            }
+            for &p in self.state_services.get(&t.id).into_iter().flatten() {
                 let o = self.org(p);
-                if o.kind == OrganisationKind::StateService
-                    && o.territory_id == Some(t.id)
-                    && contains(o.valid_from, o.valid_to, at)
-                {
+                if contains(o.valid_from, o.valid_to, at) {
                     out.push(o.clone());
                 }
             }
         }
         out.sort_by_key(|o| o.id);
+        out.dedup_by_key(|o| o.id);
         out
     }
 
