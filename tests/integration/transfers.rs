@@ -790,6 +790,20 @@ async fn silence_for_three_months_is_approval() {
     // Someone outside may not settle it.
     let outsider = settle(token("a@brest.fr", Some(BREST), &["admin"])).await;
     assert_eq!(error_code(&outsider), "FORBIDDEN");
+    // A member settles through its admin, not its editor; the EPCI through its editor too.
+    // Permission is checked first: those allowed are told it is too early.
+    let member_editor = settle(token("dgs@35220", Some(&members["35220"]), &["editor"])).await;
+    assert_eq!(error_code(&member_editor), "FORBIDDEN", "{member_editor:#}");
+    for allowed in [
+        mayor("35220", &members["35220"]),
+        token("dgs@cc.fr", Some(CC), &["editor"]),
+    ] {
+        let r = settle(allowed).await;
+        assert_eq!(
+            r["data"]["settleCompetenceTransfer"]["userErrors"][0]["field"], "input.transferId",
+            "{r:#}"
+        );
+    }
 
     app.clock.advance(chrono::Duration::days(93));
     // Past the deadline, a council can no longer decide…
