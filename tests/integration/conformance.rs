@@ -74,6 +74,15 @@ async fn graphql_over_http_media_types_and_status_codes() {
             "GRAPHQL_PARSE_FAILED",
         ),
         (r#"{"query":"{ nope }"}"#, "GRAPHQL_VALIDATION_FAILED"),
+        // Which operation to run: none named among several, or a name the document lacks.
+        (
+            r#"{"query":"query A { __typename } query B { __typename }"}"#,
+            "BAD_REQUEST",
+        ),
+        (
+            r#"{"query":"query A { __typename }","operationName":"B"}"#,
+            "BAD_REQUEST",
+        ),
         (
             r#"{"query":"query($c: String!) { organisation(inseeCode: $c) { name } }","variables":{"c":5}}"#,
             "",
