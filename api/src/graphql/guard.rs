@@ -9,6 +9,7 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
+use async_graphql::Name;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
     SelectionSet,
@@ -311,33 +312,24 @@ fn reads_schema_only(set: &SelectionSet) -> bool {
 }
 
 fn operation_info(doc: &ExecutableDocument, requested: Option<&str>) -> OperationInfo {
-    let introspection = match &doc.operations {
-        DocumentOperations::Single(op) => reads_schema_only(&op.node.selection_set.node),
-        DocumentOperations::Multiple(ops) => ops
-            .values()
-            .all(|op| reads_schema_only(&op.node.selection_set.node)),
-    };
-    match &doc.operations {
-        DocumentOperations::Single(op) => OperationInfo {
-            mutation: op.node.ty == OperationType::Mutation,
-            name: requested.map(str::to_owned),
-            introspection,
-        },
-        DocumentOperations::Multiple(ops) => {
-            let chosen = match requested {
-                Some(name) => ops.iter().find(|(n, _)| n.as_str() == name),
-                None if ops.len() == 1 => ops.iter().next(),
-                None => None,
-            };
-            OperationInfo {
-                mutation: chosen.map_or_else(
-                    || ops.values().any(|op| op.node.ty == OperationType::Mutation),
-                    |(_, op)| op.node.ty == OperationType::Mutation,
-                ),
-                name: chosen.map(|(n, _)| n.to_string()),
-                introspection,
+    let chosen = chosen_operation(doc, requested);
+    let is_mutation = |op: &OperationDefinition| op.ty == OperationType::Mutation;
+    OperationInfo {
+        // Unchosen (refused later), a document counts as a mutation if any operation is one.
+        mutation: chosen.map_or_else(
+            || doc.operations.iter().any(|(_, op)| is_mutation(&op.node)),
+            |(_, op)| is_mutation(op),
+        ),
+        name: match &doc.operations {
+            DocumentOperations::Single(_) => requested.map(str::to_owned),
+            DocumentOperations::Multiple(_) => {
+                chosen.and_then(|(name, _)| name).map(ToString::to_string)
             }
-        }
+        },
+        introspection: doc
+            .operations
+            .iter()
+            .all(|(_, op)| reads_schema_only(&op.node.selection_set.node)),
     }
 }
 
@@ -531,23 +523,20 @@ impl Guard {
     }
 }
 
-/// The operation a request runs: the one named `requested`, else the document's only one.
+/// The operation a request runs, with its name: the one named `requested`, else the
+/// document's only one.
 pub fn chosen_operation<'d>(
     doc: &'d ExecutableDocument,
     requested: Option<&str>,
-) -> Option<&'d OperationDefinition> {
+) -> Option<(Option<&'d Name>, &'d OperationDefinition)> {
+    let mut operations = doc.operations.iter();
     match (&doc.operations, requested) {
-        (DocumentOperations::Single(op), None) => Some(&op.node),
         (DocumentOperations::Single(_), Some(_)) => None,
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .iter()
-            .find(|(n, _)| n.as_str() == name)
-            .map(|(_, op)| &op.node),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.values().next().map(|op| &op.node)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
+        (_, Some(name)) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        (_, None) if doc.operations.iter().count() == 1 => operations.next(),
+        (_, None) => None,
     }
+    .map(|(name, op)| (name, &op.node))
 }
 
 fn field_depth_of(
@@ -585,7 +574,7 @@ fn field_depth_of(
 pub fn field_depth(doc: &ExecutableDocument, requested: Option<&str>) -> usize {
     let of = |op: &OperationDefinition| field_depth_of(doc, &op.selection_set.node, 0, 0);
     match chosen_operation(doc, requested) {
-        Some(op) => of(op),
+        Some((_, op)) => of(op),
         None => doc
             .operations
             .iter()
