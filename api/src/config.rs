@@ -34,6 +34,9 @@ pub enum Command {
     },
     /// (Re)load the national reference, idempotently.
     Import(ImportArgs),
+    /// Declare competences in bulk from a CSV file (a préfecture's or BANATIC extract): every
+    /// row checked as `declareCompetence` checks it, all written or none.
+    ImportCompetences(ImportCompetencesArgs),
     /// Print a development token signed with MAILLAGE_JWT_SECRET.
     Token(TokenArgs),
 }
@@ -225,4 +228,18 @@ pub struct ImportArgs {
     /// Only compile (and write) the snapshot; do not touch the database.
     #[arg(long, requires = "write_snapshot")]
     pub no_load: bool,
+}
+
+/// Settings of `maillage import-competences`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportCompetencesArgs {
+    /// Database settings.
+    #[command(flatten)]
+    pub db: DbConfig,
+    /// The CSV file: `siren,competence,role,basis,valid_from,valid_to,source,scope`, one
+    /// declaration per row (see the README).
+    pub file: PathBuf,
+    /// Check every row and report, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }

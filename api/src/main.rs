@@ -3,10 +3,16 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use api::auth::{Authenticator, dev_token};
-use api::config::{Cli, Command, ImportArgs, LogFormat, ServeConfig, TokenArgs};
+use api::auth::{Actor, Authenticator, Role, dev_token};
+use api::clock::Clock;
+use api::config::{
+    Cli, Command, DbConfig, ImportArgs, ImportCompetencesArgs, LogFormat, ServeConfig, TokenArgs,
+};
+use api::domain::audit::WriteContext;
+use api::domain::competences::{Catalogue, bulk};
 use api::{AppState, db, reference};
 use clap::Parser;
+use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -34,6 +40,7 @@ async fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Import(args)) => import(args).await,
+        Some(Command::ImportCompetences(args)) => import_competences(args).await,
         Some(Command::Token(args)) => token(&args),
     };
     match outcome {
@@ -76,21 +83,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
     let started = Instant::now();
     // A weak secret or an unreadable key stops the server before it listens.
     let authenticator = Authenticator::new(&cfg.auth)?;
-    db::migrate(&cfg.db).await?;
-    let db = db::connect(&cfg.db).await?;
-    if !reference::is_loaded(&db).await? {
-        tracing::info!("empty database: importing the national reference");
-        let report = reference::import_shipped(&db, api::clock::Clock::system().now()).await?;
-        tracing::info!(
-            ?report,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "reference imported"
-        );
-    }
-    // A new build may ship a new nomenclature or new legal layers: applied when they differ.
-    if reference::competences::sync_shipped(&db, api::clock::Clock::system().now()).await? {
-        tracing::info!("competence reference loaded");
-    }
+    let db = ready_database(&cfg.db).await?;
     let state = AppState::load(db, cfg.limits, authenticator)
         .await?
         .with_registry_in_memory(cfg.registry_in_memory)
@@ -111,6 +104,63 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// Migrates the database, imports the national reference into an empty one, and applies the
+/// competence reference this build ships.
+async fn ready_database(cfg: &DbConfig) -> Result<DatabaseConnection, BoxError> {
+    let started = Instant::now();
+    db::migrate(cfg).await?;
+    let db = db::connect(cfg).await?;
+    if !reference::is_loaded(&db).await? {
+        tracing::info!("empty database: importing the national reference");
+        let report = reference::import_shipped(&db, Clock::system().now()).await?;
+        tracing::info!(
+            ?report,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "reference imported"
+        );
+    }
+    // A new build may ship a new nomenclature or new legal layers: applied when they differ.
+    if reference::competences::sync_shipped(&db, Clock::system().now()).await? {
+        tracing::info!("competence reference loaded");
+    }
+    Ok(db)
+}
+
+/// Declares the competences of a CSV file as the reference administrator; prints the report,
+/// or every refused row (and writes nothing).
+async fn import_competences(args: ImportCompetencesArgs) -> Result<(), BoxError> {
+    let rows = bulk::parse(std::fs::File::open(&args.file)?).map_err(refused)?;
+    let db = ready_database(&args.db).await?;
+    let catalogue = Catalogue::load(&db).await?;
+    let now = Clock::system().now();
+    let ctx = WriteContext {
+        now,
+        actor: Actor {
+            subject: Some("maillage:import-competences".into()),
+            roles: [Role::Superadmin].into(),
+            ..Actor::default()
+        },
+        request_id: format!("import-competences-{}", now.timestamp()),
+        feed: None,
+        gate: None,
+    };
+    let report = bulk::import(&db, &catalogue, &ctx, &rows, args.dry_run)
+        .await
+        .map_err(refused)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// Prints every refused row; the error says how many.
+fn refused(error: bulk::ImportError) -> BoxError {
+    if let bulk::ImportError::Refused(rows) = &error {
+        for row in rows {
+            eprintln!("{row}");
+        }
+    }
+    error.into()
+}
+
 async fn import(args: ImportArgs) -> Result<(), BoxError> {
     let started = Instant::now();
     let snapshot = match &args.from {
@@ -126,8 +176,8 @@ async fn import(args: ImportArgs) -> Result<(), BoxError> {
     }
     db::migrate(&args.db).await?;
     let db = db::connect(&args.db).await?;
-    let report = reference::import(&db, &snapshot, api::clock::Clock::system().now()).await?;
-    reference::competences::sync_shipped(&db, api::clock::Clock::system().now()).await?;
+    let report = reference::import(&db, &snapshot, Clock::system().now()).await?;
+    reference::competences::sync_shipped(&db, Clock::system().now()).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,

@@ -13,6 +13,7 @@ mod auth_tokens;
 mod change_feed;
 mod common;
 mod competence_changes;
+mod competence_import;
 mod competences;
 mod concurrency;
 mod conformance;

@@ -424,6 +424,28 @@ pub async fn declare(
     new: NewAssignment,
 ) -> AppResult<Assignment> {
     authz::require_edit(&ctx.actor, new.organisation_id)?;
+    let legal_reference = check_declaration(catalogue, &new)?;
+    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
+    let checked = check_in(&txn, catalogue, &new).await?;
+    let created = write_checked(
+        &txn,
+        ctx,
+        "declareCompetence",
+        &checked,
+        new.basis,
+        legal_reference,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Checks what a declaration says on its own: the code, the catalogue, the basis, the period
+/// and the legal reference (returned as checked).
+pub(crate) fn check_declaration(
+    catalogue: &Catalogue,
+    new: &NewAssignment,
+) -> AppResult<Option<String>> {
     codes::check_competence_code("input.competence", &new.competence)?;
     if catalogue.get(&new.competence).is_none() {
         return Err(AppError::bad_input(
@@ -438,25 +460,87 @@ pub async fn declare(
         ));
     }
     check_period(new.valid_from, new.valid_to)?;
-    let legal_reference = new
-        .legal_reference
+    new.legal_reference
         .as_deref()
         .map(|r| codes::check_text("input.legalReference", r, 1, 500))
-        .transpose()?;
+        .transpose()
+}
 
-    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
+/// Writes a declaration checked by [`check_declaration`] and [`check_in`], unless another
+/// holder already covers some of its communes; audited as `action`.
+pub(crate) async fn write_checked<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &WriteContext,
+    action: &str,
+    checked: &Checked,
+    basis: AssignmentBasis,
+    legal_reference: Option<String>,
+) -> AppResult<Assignment> {
+    check_holder_conflict(txn, checked, &[]).await?;
+    insert(
+        txn,
+        ctx,
+        action,
+        checked,
+        basis,
+        legal_reference,
+        Origin::default(),
+    )
+    .await
+}
+
+/// Whether `checked` is declared exactly so already (same organisation, competence, role,
+/// basis, period and scope): what makes importing one file twice harmless.
+pub(crate) async fn already_declared<C: ConnectionTrait>(
+    txn: &C,
+    checked: &Checked,
+    basis: AssignmentBasis,
+) -> AppResult<bool> {
+    let to = match checked.valid_to {
+        Some(to) => assignment::Column::ValidTo.eq(to),
+        None => assignment::Column::ValidTo.is_null(),
+    };
+    let same: Vec<i64> = assignment::Entity::find()
+        .filter(assignment::Column::OrganisationId.eq(checked.organisation_id))
+        .filter(assignment::Column::CompetenceCode.eq(&checked.competence))
+        .filter(assignment::Column::Role.eq(checked.role))
+        .filter(assignment::Column::Basis.eq(basis))
+        .filter(assignment::Column::WholeTerritory.eq(checked.whole))
+        .filter(assignment::Column::ValidFrom.eq(checked.valid_from))
+        .filter(to)
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    if same.is_empty() || checked.whole {
+        return Ok(!same.is_empty());
+    }
+    Ok(by_ids(txn, &same).await?.into_iter().any(|a| {
+        let mut scope = a.scope;
+        scope.sort_unstable();
+        scope == checked.scope
+    }))
+}
+
+/// The organisation, the law's reservations and the scope of a declaration, checked.
+pub(crate) async fn check_in<C: ConnectionTrait>(
+    txn: &C,
+    catalogue: &Catalogue,
+    new: &NewAssignment,
+) -> AppResult<Checked> {
     let org = organisation::Entity::find_by_id(new.organisation_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::NotFound("organisation not found".into()))?;
     check_reservation(catalogue, &org, &new.competence, new.role, new.basis)?;
     let scope = match &new.scope {
         None => Vec::new(),
         Some(codes_in) => {
-            resolve_scope(&txn, org.id, codes_in, new.valid_from, new.valid_to).await?
+            resolve_scope(txn, org.id, codes_in, new.valid_from, new.valid_to).await?
         }
     };
-    let checked = Checked {
+    Ok(Checked {
         organisation_id: org.id,
         competence: new.competence.clone(),
         role: new.role,
@@ -464,20 +548,7 @@ pub async fn declare(
         scope,
         valid_from: new.valid_from,
         valid_to: new.valid_to,
-    };
-    check_holder_conflict(&txn, &checked, &[]).await?;
-    let created = insert(
-        &txn,
-        ctx,
-        "declareCompetence",
-        &checked,
-        new.basis,
-        legal_reference,
-        Origin::default(),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(created)
+    })
 }
 
 async fn editable<C: ConnectionTrait>(

@@ -3,6 +3,7 @@
 
 pub mod ancestry;
 pub mod assignments;
+pub mod bulk;
 pub mod catalogue;
 pub mod declarations;
 pub mod holdings;
