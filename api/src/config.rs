@@ -228,6 +228,10 @@ pub struct ImportArgs {
     /// Only compile (and write) the snapshot; do not touch the database.
     #[arg(long, requires = "write_snapshot")]
     pub no_load: bool,
+    /// Load the reference as the vintages up to this year had it (a registry a year behind),
+    /// to rehearse the yearly import: a later `maillage import` then applies the next vintage.
+    #[arg(long)]
+    pub until: Option<i32>,
 }
 
 /// Settings of `maillage import-competences`.

@@ -167,6 +167,10 @@ async fn import(args: ImportArgs) -> Result<(), BoxError> {
         Some(dir) => reference::compile_dir(dir)?,
         None => reference::Snapshot::decode(reference::snapshot::SHIPPED)?,
     };
+    let snapshot = match args.until {
+        Some(year) => snapshot.until(year)?,
+        None => snapshot,
+    };
     if let Some(path) = &args.write_snapshot {
         std::fs::write(path, snapshot.encode()?)?;
         tracing::info!(path = %path.display(), "snapshot written");

@@ -222,3 +222,66 @@ async fn imports_appear_in_the_change_feed() {
     assert_eq!(report.change_events, 0);
     assert_eq!(crate::change_feed::head(&app).await, end);
 }
+
+/// The yearly import: a registry loaded from the vintages up to last year's takes this
+/// year's vintage in one import, which a second import leaves as it is.
+#[tokio::test]
+async fn the_yearly_import_applies_the_next_vintage() {
+    let app = TestApp::new().await;
+    let full = Snapshot::decode(reference::snapshot::SHIPPED).unwrap();
+    let last = *full.vintages.last().unwrap();
+    assert_eq!(
+        full.until(last).unwrap(),
+        full,
+        "up to the last vintage is all"
+    );
+    assert!(full.until(full.vintages[0] - 1).is_err());
+    let year_before = full.until(last - 1).unwrap();
+    assert_eq!(
+        year_before.vintages,
+        full.vintages[..full.vintages.len() - 1]
+    );
+    // A commune déléguée the last vintage no longer lists (taken from the data).
+    let new_year = chrono::NaiveDate::from_ymd_opt(last, 1, 1);
+    let ended = full
+        .organisations
+        .iter()
+        .find(|o| o.kind == entity::OrganisationKind::CommuneDeleguee && o.valid_to == new_year)
+        .unwrap();
+    let asked_at = (new_year.unwrap() - chrono::Days::new(100)).to_string();
+    let valid_to = || {
+        let app = &app;
+        let vars = json!({ "c": ended.insee_code, "at": asked_at });
+        async move {
+            app.query(
+                "query($c: String, $at: Date) {
+                   organisation(inseeCode: $c, kind: COMMUNE_DELEGUEE, at: $at) { name validTo } }",
+                vars,
+            )
+            .await["organisation"]
+                .clone()
+        }
+    };
+    assert_eq!(valid_to().await["validTo"], new_year.unwrap().to_string());
+
+    let back = reference::import(&app.db, &year_before, app.clock.now())
+        .await
+        .unwrap();
+    assert!(back.organisations_updated > 0, "{back:?}");
+    let before = valid_to().await;
+    assert_eq!(before["name"], ended.name.as_str());
+    assert!(before["validTo"].is_null(), "{before}");
+
+    let yearly = reference::import(&app.db, &full, app.clock.now())
+        .await
+        .unwrap();
+    assert!(
+        yearly.organisations_updated > 0 && yearly.memberships_updated > 0,
+        "{yearly:?}"
+    );
+    assert_eq!(valid_to().await["validTo"], new_year.unwrap().to_string());
+    let again = reference::import(&app.db, &full, app.clock.now())
+        .await
+        .unwrap();
+    assert!(again.is_unchanged(), "{again:?}");
+}

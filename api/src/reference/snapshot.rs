@@ -122,6 +122,94 @@ impl Snapshot {
             .map_err(|e| ReferenceError::Invalid(format!("cannot compress snapshot: {e}")))
     }
 
+    /// The snapshot as a deployment loaded from the vintages up to `year` holds it: records
+    /// first observed later are left out, and what the `year` vintage observed is open-ended
+    /// (names and populations stay the latest). Loading it, then the whole snapshot, is the
+    /// yearly import of the next vintage: how operators rehearse it, and how CI exercises it.
+    pub fn until(&self, year: i32) -> Result<Snapshot, ReferenceError> {
+        let window: Vec<i32> = self
+            .vintages
+            .iter()
+            .copied()
+            .filter(|v| *v <= year)
+            .collect();
+        if window.is_empty() {
+            return Err(ReferenceError::Invalid(format!(
+                "no vintage up to {year} (the snapshot has {:?})",
+                self.vintages
+            )));
+        }
+        let jan_first = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1);
+        let horizon = jan_first(year);
+        // The end of a record whose last kept vintage is `last`: open when the `year` vintage
+        // observed it, else the next vintage's 1 January.
+        let end = |last: i32, valid_to: Option<NaiveDate>| {
+            if last == year {
+                None
+            } else if valid_to.is_some_and(|t| Some(t) <= horizon) {
+                valid_to
+            } else {
+                self.vintages
+                    .iter()
+                    .find(|v| **v > last)
+                    .and_then(|v| jan_first(*v))
+            }
+        };
+        let kept = |vintages: &[i32]| -> Vec<i32> {
+            vintages.iter().copied().filter(|v| *v <= year).collect()
+        };
+        let mut position = vec![None; self.organisations.len()];
+        let mut organisations = Vec::new();
+        for (i, o) in self.organisations.iter().enumerate() {
+            let vintages = kept(&o.vintages);
+            let Some(&last) = vintages.last() else {
+                continue;
+            };
+            position[i] = Some(organisations.len());
+            organisations.push(OrganisationRecord {
+                valid_to: end(last, o.valid_to),
+                vintages,
+                ..o.clone()
+            });
+        }
+        for o in &mut organisations {
+            o.territory = o.territory.and_then(|t| position[t]);
+        }
+        let memberships = self
+            .memberships
+            .iter()
+            .filter_map(|m| {
+                let vintages = kept(&m.vintages);
+                let last = *vintages.last()?;
+                Some(MembershipRecord {
+                    member: position[m.member]?,
+                    group: position[m.group]?,
+                    valid_to: end(last, m.valid_to),
+                    vintages,
+                    ..m.clone()
+                })
+            })
+            .collect();
+        let successions = self
+            .successions
+            .iter()
+            .filter(|s| Some(s.date) <= horizon)
+            .filter_map(|s| {
+                Some(SuccessionRecord {
+                    predecessor: position[s.predecessor]?,
+                    successor: position[s.successor]?,
+                    ..s.clone()
+                })
+            })
+            .collect();
+        Ok(Snapshot {
+            vintages: window,
+            organisations,
+            memberships,
+            successions,
+        })
+    }
+
     /// Checks that every position points at an organisation and every key is unique.
     pub fn check(&self) -> Result<(), ReferenceError> {
         let n = self.organisations.len();
