@@ -7,8 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{membership, organisation, reference_dataset, succession};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, Iterable,
+    QueryFilter, QuerySelect,
 };
 
 use super::events::{self, Touched};
@@ -147,6 +148,7 @@ async fn apply_organisations(
         .filter_map(|m| m.reference_key.clone().map(|k| (k, m)))
         .collect();
     let mut inserts = Vec::new();
+    let mut updates = Vec::new();
     let mut inserted_keys = Vec::new();
     for rec in &snapshot.organisations {
         let facts: OrgFacts = (
@@ -191,13 +193,15 @@ async fn apply_organisations(
                 }
             }),
             Some(m) if facts_of_model(m) != facts => {
-                organisation::Entity::update(organisation::ActiveModel {
-                    id: Set(m.id),
-                    version: Set(m.version + 1),
-                    ..active
-                })
-                .exec(txn)
-                .await?;
+                // Every column set: the rows go back as one multi-row upsert.
+                updates.push(over(
+                    organisation::ActiveModel {
+                        id: Set(m.id),
+                        version: Set(m.version + 1),
+                        ..active
+                    },
+                    m,
+                ));
                 report.organisations_updated += 1;
                 touched.updated.insert(m.id);
                 if m.valid_to.is_none() && rec.valid_to.is_some() {
@@ -210,6 +214,18 @@ async fn apply_organisations(
     report.organisations_inserted = inserts.len();
     for chunk in chunked(inserts) {
         organisation::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    // A new vintage touches most rows (each records the vintages that observed it): one
+    // statement per thousand rows keeps the import's write transaction short.
+    for chunk in chunked(updates) {
+        organisation::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::column(organisation::Column::Id)
+                    .update_columns(ORGANISATION_FACTS)
+                    .to_owned(),
+            )
             .exec_without_returning(txn)
             .await?;
     }
@@ -273,6 +289,7 @@ async fn apply_memberships(
     let orgs = &snapshot.organisations;
     let mut seen = HashSet::with_capacity(snapshot.memberships.len());
     let mut inserts = Vec::new();
+    let mut updates = Vec::new();
     for rec in &snapshot.memberships {
         let key = format!(
             "{}>{}:{}:{}",
@@ -317,16 +334,17 @@ async fn apply_memberships(
                     m.vintages.clone(),
                 ) != wanted =>
             {
-                membership::Entity::update(membership::ActiveModel {
+                updates.push(membership::ActiveModel {
                     id: Set(m.id),
                     member_id: Set(wanted.0),
                     group_id: Set(wanted.1),
+                    kind: Set(m.kind),
+                    valid_from: Set(m.valid_from),
                     valid_to: Set(wanted.4),
+                    source: Set(m.source.clone()),
                     vintages: Set(wanted.5),
-                    ..Default::default()
-                })
-                .exec(txn)
-                .await?;
+                    reference_key: Set(m.reference_key.clone()),
+                });
                 report.memberships_updated += 1;
                 touched
                     .updated
@@ -339,6 +357,21 @@ async fn apply_memberships(
     report.memberships_inserted = inserts.len();
     for chunk in chunked(inserts) {
         membership::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for chunk in chunked(updates) {
+        membership::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::column(membership::Column::Id)
+                    .update_columns([
+                        membership::Column::MemberId,
+                        membership::Column::GroupId,
+                        membership::Column::ValidTo,
+                        membership::Column::Vintages,
+                    ])
+                    .to_owned(),
+            )
             .exec_without_returning(txn)
             .await?;
     }
@@ -466,6 +499,39 @@ fn kind_name<T: serde::Serialize>(kind: &T) -> String {
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
+
+/// The changes of `changes` over the row `current`, every column set: what a multi-row upsert
+/// writes back.
+fn over(
+    changes: organisation::ActiveModel,
+    current: &organisation::Model,
+) -> organisation::ActiveModel {
+    let mut full = current.clone().into_active_model().reset_all();
+    for c in organisation::Column::iter() {
+        if let ActiveValue::Set(v) = changes.get(c) {
+            full.set(c, v);
+        }
+    }
+    full
+}
+
+/// The columns a reference import maintains on an organisation.
+const ORGANISATION_FACTS: [organisation::Column; 14] = [
+    organisation::Column::Kind,
+    organisation::Column::Name,
+    organisation::Column::SearchName,
+    organisation::Column::InseeCode,
+    organisation::Column::Siren,
+    organisation::Column::Population,
+    organisation::Column::ValidFrom,
+    organisation::Column::ValidTo,
+    organisation::Column::DepartementCode,
+    organisation::Column::RegionCode,
+    organisation::Column::Vintages,
+    organisation::Column::PostalCodes,
+    organisation::Column::UpdatedAt,
+    organisation::Column::Version,
+];
 
 fn chunked<T>(items: Vec<T>) -> Vec<Vec<T>> {
     let mut out = Vec::new();
