@@ -156,6 +156,11 @@ pub enum TransferRule {
     /// required to create it; silence for three months is approval (CGCT L5211-17).
     #[sea_orm(string_value = "QUALIFIED_MAJORITY")]
     QualifiedMajority,
+    /// An EPCI à fiscalité propre hands a competence the law does not impose back to all its
+    /// member communes: their councils decide by the same majority, silence for three months
+    /// being refusal (CGCT L5211-17-1).
+    #[sea_orm(string_value = "RESTITUTION")]
+    Restitution,
 }
 
 /// A party's decision on a multi-party change.

@@ -1,5 +1,6 @@
 //! Every multi-party decision is right when all parties act at once: transfers approved by
-//! both parties together, every member council of an EPCI deciding together, agreements signed by every party together, the same transfer
+//! both parties together, every member council of an EPCI deciding together (on a transfer,
+//! then on its restitution), agreements signed by every party together, the same transfer
 //! proposed many times together. Each outcome is checked in the database, repeatedly; the
 //! races are real on PostgreSQL (SQLite serialises writers, so there they pass trivially).
 
@@ -21,6 +22,10 @@ const APPROVE: &str =
     transfer { status } userErrors { code message } } }";
 
 /// Communes of Rennes Métropole: (global ID, INSEE code).
+const RESTITUTE: &str =
+    "mutation($i: ProposeCompetenceRestitutionInput!) { proposeCompetenceRestitution(input: $i) {
+    transfer { id status } userErrors { field code message } } }";
+
 async fn member_communes(app: &TestApp, n: usize) -> Vec<(String, String)> {
     let data = app
         .query(
@@ -270,7 +275,7 @@ async fn an_agreement_signed_by_every_party_at_once_is_signed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_member_council_deciding_at_once_completes_the_transfer_once() {
+async fn every_member_council_deciding_at_once_completes_the_transfer_and_the_restitution_once() {
     let app = TestApp::new().await;
     // Two real CC of Ille-et-Vilaine: Pays de Châteaugiron (5 communes), Montfort (8).
     for epci in ["243500659", "243500550"] {
@@ -305,61 +310,104 @@ async fn every_member_council_deciding_at_once_completes_the_transfer_once() {
                 )
             })
             .collect();
-        let answers = join_all(members.iter().map(|(commune, insee)| {
-            let tok = token(&format!("maire@{insee}"), Some(commune), &["admin"]);
-            let tid = tid.clone();
-            let app = &app;
-            async move {
-                app.graphql_as(
-                    Some(&tok),
-                    APPROVE,
-                    json!({ "i": { "transferId": tid, "party": commune } }),
-                )
-                .await
-            }
-        }))
-        .await;
-        // Every council either counted or was told the decision was already made.
-        let mut completed = 0;
-        for (_, a) in &answers {
-            let errors = &a["data"]["approveCompetenceTransfer"]["userErrors"];
-            if errors == &json!([]) {
-                completed += usize::from(
-                    a["data"]["approveCompetenceTransfer"]["transfer"]["status"] == "COMPLETED",
-                );
-            } else {
-                assert_eq!(errors[0]["code"], "CONFLICT", "{a:#}");
-            }
-        }
-        assert_eq!(completed, 1, "{epci}: exactly one decision completes it");
-        let row = transfer::Entity::find_by_id(internal_id(&tid))
-            .one(&app.db)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(row.status, TransferStatus::Completed);
         // Applied once: one assignment per moved role.
-        let applied = entity::assignment::Entity::find()
-            .filter(entity::assignment::Column::TransferId.eq(row.id))
-            .count(&app.db)
-            .await
-            .unwrap();
-        assert_eq!(applied, 3, "{epci}");
+        every_council_approves_at_once(&app, &tid, &members, 3).await;
         for (_, insee) in &members {
-            let r = app
+            assert_eq!(
+                holder(&app, insee, &date(1, 6, 1)).await,
+                json!(epci),
+                "{insee}"
+            );
+        }
+
+        // Then all of them decide at once on handing it back (CGCT L5211-17-1).
+        let (_, proposed) = app
+            .graphql_as(
+                Some(&token("dgs@cc.fr", Some(epci), &["editor"])),
+                RESTITUTE,
+                json!({ "i": { "competence": "C3035", "epciId": epci_id,
+                               "effectiveDate": date(2, 1, 1) } }),
+            )
+            .await;
+        let rid = proposed["data"]["proposeCompetenceRestitution"]["transfer"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not proposed: {proposed:#}"))
+            .to_owned();
+        // Applied once: each member holds each moved role.
+        every_council_approves_at_once(&app, &rid, &members, 3 * members.len() as u64).await;
+        for (_, insee) in &members {
+            let back = holder(&app, insee, &date(2, 6, 1)).await;
+            let own = app
                 .query(
-                    "query($c: String!, $at: Date) { responsibilities(inseeCode: $c,
-                       competence: \"C3035\", at: $at) { role organisation { siren } } }",
-                    json!({ "c": insee, "at": date(1, 6, 1) }),
+                    "query($c: String!) { organisation(inseeCode: $c) { siren } }",
+                    json!({ "c": insee }),
                 )
                 .await;
-            let holder = r["responsibilities"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|x| x["role"] == "HOLDER")
-                .map(|x| x["organisation"]["siren"].clone());
-            assert_eq!(holder, Some(json!(epci)), "{insee}");
+            assert_eq!(back, own["organisation"]["siren"], "{insee}");
         }
     }
+}
+
+/// Every member council approves `tid` at once: exactly one decision completes it, the
+/// others counted or told it was made, and it is applied once (`assignments` rows created).
+async fn every_council_approves_at_once(
+    app: &TestApp,
+    tid: &str,
+    members: &[(String, String)],
+    assignments: u64,
+) {
+    let answers = join_all(members.iter().map(|(commune, insee)| {
+        let tok = token(&format!("maire@{insee}"), Some(commune), &["admin"]);
+        async move {
+            app.graphql_as(
+                Some(&tok),
+                APPROVE,
+                json!({ "i": { "transferId": tid, "party": commune } }),
+            )
+            .await
+        }
+    }))
+    .await;
+    let mut completed = 0;
+    for (_, a) in &answers {
+        let errors = &a["data"]["approveCompetenceTransfer"]["userErrors"];
+        if errors == &json!([]) {
+            completed += usize::from(
+                a["data"]["approveCompetenceTransfer"]["transfer"]["status"] == "COMPLETED",
+            );
+        } else {
+            assert_eq!(errors[0]["code"], "CONFLICT", "{a:#}");
+        }
+    }
+    assert_eq!(completed, 1, "{tid}: exactly one decision completes it");
+    let row = transfer::Entity::find_by_id(internal_id(tid))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, TransferStatus::Completed);
+    let applied = entity::assignment::Entity::find()
+        .filter(entity::assignment::Column::TransferId.eq(row.id))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(applied, assignments, "{tid}");
+}
+
+/// The SIREN of who holds C3035 in commune `insee` on `at`.
+async fn holder(app: &TestApp, insee: &str, at: &str) -> Value {
+    let r = app
+        .query(
+            "query($c: String!, $at: Date) { responsibilities(inseeCode: $c,
+               competence: \"C3035\", at: $at) { role organisation { siren } } }",
+            json!({ "c": insee, "at": at }),
+        )
+        .await;
+    r["responsibilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["role"] == "HOLDER")
+        .map(|x| x["organisation"]["siren"].clone())
+        .unwrap_or_default()
 }

@@ -35,6 +35,7 @@ mod registry_lists;
 mod registry_lookup;
 mod registry_memory;
 mod resources;
+mod restitutions;
 mod schema;
 mod transfers;
 mod visibility_walk;

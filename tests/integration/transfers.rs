@@ -11,15 +11,15 @@ use crate::competence_changes::{declare, id_of, rows, who};
 
 const RENNES: &str = "213502388";
 const METRO: &str = "243500139";
-const BREST: &str = "212900195";
+pub(crate) const BREST: &str = "212900195";
 
 const PROPOSE: &str =
     "mutation($i: ProposeCompetenceTransferInput!) { proposeCompetenceTransfer(input: $i) {
     transfer { id status wholeTerritory rule consents { party { siren } decision } }
     userErrors { field code message } } }";
-const APPROVE: &str = "mutation($i: DecideCompetenceTransferInput!) { approveCompetenceTransfer(input: $i) {
+pub(crate) const APPROVE: &str = "mutation($i: DecideCompetenceTransferInput!) { approveCompetenceTransfer(input: $i) {
     transfer { status consents { party { siren } decision decidedBy } } userErrors { code message } } }";
-const REJECT: &str =
+pub(crate) const REJECT: &str =
     "mutation($i: DecideCompetenceTransferInput!) { rejectCompetenceTransfer(input: $i) {
     transfer { status reason } userErrors { code message } } }";
 
@@ -33,7 +33,13 @@ async fn propose(app: &TestApp, tok: &str, c: &str, from: &str, to: &str, eff: &
     .1
 }
 
-async fn decide(app: &TestApp, tok: &str, mutation: &str, tid: &str, party: &str) -> Value {
+pub(crate) async fn decide(
+    app: &TestApp,
+    tok: &str,
+    mutation: &str,
+    tid: &str,
+    party: &str,
+) -> Value {
     let (_, r) = app
         .graphql_as(
             Some(tok),
@@ -515,23 +521,23 @@ async fn an_epci_transfers_to_a_syndicat_and_a_syndicat_serves_a_la_carte() {
 
 /// A real EPCI à fiscalité propre of five communes: CC Pays de Châteaugiron Communauté.
 /// Châteaugiron (35069) has 10,845 of its 28,367 inhabitants: more than a quarter.
-const CC: &str = "243500659";
+pub(crate) const CC: &str = "243500659";
 
-const PROPOSE_ALL: &str =
+pub(crate) const PROPOSE_ALL: &str =
     "mutation($i: ProposeCompetenceTransferInput!) { proposeCompetenceTransfer(input: $i) {
     transfer { id status rule from { id } to { siren } decisionDeadline
       consents { party { inseeCode } decision decidedBy reason }
       majority { councils approved rejected population populationApproved
                  requiredCouncil { inseeCode } reached possible legalReference } }
     userErrors { field code message } } }";
-const SETTLE: &str =
+pub(crate) const SETTLE: &str =
     "mutation($i: SettleCompetenceTransferInput!) { settleCompetenceTransfer(input: $i) {
     transfer { status reason consents { party { inseeCode } decision decidedBy reason }
                majority { approved reached } }
     userErrors { field code message } } }";
 
 /// The member communes of the CC: INSEE code → global ID.
-async fn councils(app: &TestApp) -> std::collections::BTreeMap<String, String> {
+pub(crate) async fn councils(app: &TestApp) -> std::collections::BTreeMap<String, String> {
     let data = app
         .query(
             "query($s: String!) { organisation(siren: $s) {
@@ -552,11 +558,11 @@ async fn councils(app: &TestApp) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
-fn mayor(insee: &str, commune: &str) -> String {
+pub(crate) fn mayor(insee: &str, commune: &str) -> String {
     token(&format!("maire@{insee}"), Some(commune), &["admin"])
 }
 
-async fn propose_to_members(app: &TestApp, tok: &str, c: &str, to: &str) -> Value {
+pub(crate) async fn propose_to_members(app: &TestApp, tok: &str, c: &str, to: &str) -> Value {
     app.graphql_as(
         Some(tok),
         PROPOSE_ALL,

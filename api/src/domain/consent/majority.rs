@@ -7,8 +7,20 @@ use entity::ConsentDecision;
 
 use super::Tally;
 
-/// The article every answer about the majority cites.
+/// The article every answer about the majority of a transfer cites.
 pub const REFERENCE: &str = "CGCT L5211-17, L5211-5";
+
+/// The article every answer about the majority of a restitution cites.
+pub const RESTITUTION_REFERENCE: &str = "CGCT L5211-17-1, L5211-5";
+
+/// What a council's silence counts as once the time to decide has passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Silence {
+    /// Approval (a transfer to the EPCI, CGCT L5211-17).
+    Approves,
+    /// Refusal (a restitution to the communes, CGCT L5211-17-1).
+    Refuses,
+}
 
 /// One member council: its commune's legal population and its decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,15 +107,18 @@ pub fn standing(councils: &[Council]) -> Standing {
 }
 
 /// The outcome: approved as soon as the approvals make the majority, rejected as soon as it
-/// cannot be made; once the deadline has passed, the silent councils count as approving.
-pub fn outcome(councils: &[Council], deadline_passed: bool) -> Tally {
+/// cannot be made; once the deadline has passed, the silent councils count as `silence` says.
+pub fn outcome(councils: &[Council], deadline_passed: bool, silence: Silence) -> Tally {
     let s = standing(councils);
     if s.reached {
         Tally::Approved
     } else if !s.possible {
         Tally::Rejected
     } else if deadline_passed {
-        Tally::Approved
+        match silence {
+            Silence::Approves => Tally::Approved,
+            Silence::Refuses => Tally::Rejected,
+        }
     } else {
         Tally::Pending
     }
@@ -129,20 +144,20 @@ mod tests {
     fn two_thirds_of_councils_with_more_than_half_of_the_population() {
         // 4 of 6 councils, 510 of 1,000 inhabitants; no commune above a quarter.
         let c = councils(&[(200, Y), (150, Y), (100, Y), (60, Y), (240, N), (250, N)]);
-        assert_eq!(outcome(&c, false), Tally::Approved);
+        assert_eq!(outcome(&c, false, Silence::Approves), Tally::Approved);
         // Exactly half of the population is not more than half.
         let c = councils(&[(200, Y), (150, Y), (100, Y), (50, Y), (250, N), (250, N)]);
-        assert_eq!(outcome(&c, false), Tally::Rejected);
+        assert_eq!(outcome(&c, false, Silence::Approves), Tally::Rejected);
     }
 
     #[test]
     fn half_of_councils_with_two_thirds_of_the_population() {
         // 3 of 6 councils, 700 of 1,000 inhabitants (the most populous, 240, among them).
         let c = councils(&[(240, Y), (230, Y), (230, Y), (100, N), (100, N), (100, N)]);
-        assert_eq!(outcome(&c, false), Tally::Approved);
+        assert_eq!(outcome(&c, false, Silence::Approves), Tally::Approved);
         // 3 of 6 with 660: neither majority, and nothing is pending.
         let c = councils(&[(240, Y), (210, Y), (210, Y), (110, N), (115, N), (115, N)]);
-        assert_eq!(outcome(&c, false), Tally::Rejected);
+        assert_eq!(outcome(&c, false, Silence::Approves), Tally::Rejected);
     }
 
     #[test]
@@ -152,29 +167,39 @@ mod tests {
         let s = standing(&c);
         assert_eq!(s.required, Some(1));
         assert!(!s.possible);
-        assert_eq!(outcome(&c, true), Tally::Rejected);
+        assert_eq!(outcome(&c, true, Silence::Approves), Tally::Rejected);
         // At a quarter exactly it has no such weight.
         let c = councils(&[(250, N), (150, Y), (150, Y), (150, Y), (150, Y), (150, Y)]);
         assert_eq!(standing(&c).required, None);
-        assert_eq!(outcome(&c, false), Tally::Approved);
+        assert_eq!(outcome(&c, false, Silence::Approves), Tally::Approved);
     }
 
     #[test]
     fn silence_is_approval_only_once_the_deadline_has_passed() {
         let c = councils(&[(100, Y), (100, P), (100, P), (100, P)]);
-        assert_eq!(outcome(&c, false), Tally::Pending);
-        assert_eq!(outcome(&c, true), Tally::Approved);
+        assert_eq!(outcome(&c, false, Silence::Approves), Tally::Pending);
+        assert_eq!(outcome(&c, true, Silence::Approves), Tally::Approved);
         // Two refusals of four leave the first majority out of reach, but half of the
         // councils with two thirds of the population remains possible until the end.
         let c = councils(&[(350, P), (350, P), (150, N), (150, N)]);
-        assert_eq!(outcome(&c, false), Tally::Pending);
-        assert_eq!(outcome(&c, true), Tally::Approved);
+        assert_eq!(outcome(&c, false, Silence::Approves), Tally::Pending);
+        assert_eq!(outcome(&c, true, Silence::Approves), Tally::Approved);
         let c = councils(&[(300, P), (200, N), (200, N), (300, N)]);
-        assert_eq!(outcome(&c, false), Tally::Rejected);
+        assert_eq!(outcome(&c, false, Silence::Approves), Tally::Rejected);
+    }
+
+    #[test]
+    fn silence_is_refusal_for_a_restitution() {
+        let c = councils(&[(100, Y), (100, P), (100, P), (100, P)]);
+        assert_eq!(outcome(&c, false, Silence::Refuses), Tally::Pending);
+        assert_eq!(outcome(&c, true, Silence::Refuses), Tally::Rejected);
+        // The majority the councils made before the deadline stands.
+        let c = councils(&[(100, Y), (100, Y), (100, Y), (100, P)]);
+        assert_eq!(outcome(&c, true, Silence::Refuses), Tally::Approved);
     }
 
     #[test]
     fn no_member_no_majority() {
-        assert_eq!(outcome(&[], true), Tally::Rejected);
+        assert_eq!(outcome(&[], true, Silence::Approves), Tally::Rejected);
     }
 }

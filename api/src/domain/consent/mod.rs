@@ -188,17 +188,22 @@ pub fn unanimity(decisions: &[consent::Model]) -> Tally {
     }
 }
 
-/// Records the silence of every party that has not decided on `subject` `id` as approval,
+/// Records the silence of every party that has not decided on `subject` `id` as `decision`,
 /// as the law deems it once the time to decide has passed.
-pub async fn deem_approved<C: ConnectionTrait>(
+pub async fn deem<C: ConnectionTrait>(
     txn: &C,
     ctx: &WriteContext,
-    subject: Subject,
-    id: i64,
+    (subject, id): (Subject, i64),
+    decision: ConsentDecision,
     reference: &str,
 ) -> AppResult<()> {
+    let deemed = if decision == ConsentDecision::Approved {
+        "approval"
+    } else {
+        "refusal"
+    };
     consent::Entity::update_many()
-        .col_expr(consent::Column::Decision, ConsentDecision::Approved.into())
+        .col_expr(consent::Column::Decision, decision.into())
         .col_expr(
             consent::Column::DecidedBy,
             Some("silence".to_owned()).into(),
@@ -207,7 +212,7 @@ pub async fn deem_approved<C: ConnectionTrait>(
         .col_expr(
             consent::Column::Reason,
             Some(format!(
-                "no decision within the time allowed: deemed approval ({reference})"
+                "no decision within the time allowed: deemed {deemed} ({reference})"
             ))
             .into(),
         )

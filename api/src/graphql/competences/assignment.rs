@@ -140,11 +140,11 @@ impl Transfer {
     }
 }
 
-/// Where the member councils stand on a transfer to their EPCI à fiscalité propre: two
-/// thirds of the councils holding more than half of the population, or half holding two
-/// thirds, including the most populous commune when it has more than a quarter
-/// (CGCT L5211-5 II).
-pub struct MajorityStanding(pub(crate) majority::Standing);
+/// Where the member councils stand on a transfer to their EPCI à fiscalité propre or a
+/// restitution from it: two thirds of the councils holding more than half of the population,
+/// or half holding two thirds, including the most populous commune when it has more than a
+/// quarter (CGCT L5211-5 II).
+pub struct MajorityStanding(pub(crate) majority::Standing, &'static str);
 
 /// Where the member councils stand on a transfer decided by qualified majority.
 #[Object]
@@ -195,7 +195,7 @@ impl MajorityStanding {
 
     /// The articles the majority follows.
     async fn legal_reference(&self) -> &'static str {
-        majority::REFERENCE
+        self.1
     }
 }
 
@@ -215,7 +215,7 @@ impl Transfer {
     /// The organisation giving the competence; null when the givers are every member commune
     /// of the receiving EPCI à fiscalité propre (`rule: QUALIFIED_MAJORITY`; see `consents`).
     async fn from(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
-        if self.inner.by_majority() {
+        if self.inner.model.rule == entity::TransferRule::QualifiedMajority {
             return Ok(None);
         }
         organisation(ctx, self.inner.model.from_id, self.at).await
@@ -227,7 +227,8 @@ impl Transfer {
     }
 
     /// Under a qualified majority, the last day a member council may decide; a council
-    /// silent until then is deemed to approve (CGCT L5211-17).
+    /// silent until then is deemed to approve a transfer (CGCT L5211-17) and to refuse a
+    /// restitution (CGCT L5211-17-1).
     async fn decision_deadline(&self) -> Option<Date> {
         self.inner.model.decision_deadline.map(Date)
     }
@@ -235,11 +236,18 @@ impl Transfer {
     /// Under a qualified majority, where the member councils stand, counted on the legal
     /// populations shipped.
     async fn majority(&self) -> Option<MajorityStanding> {
-        self.inner.majority.map(MajorityStanding)
+        let (_, reference) = transfers::by_councils(self.inner.model.rule)?;
+        self.inner
+            .majority
+            .map(|standing| MajorityStanding(standing, reference))
     }
 
-    /// The organisation receiving it.
+    /// The organisation receiving it; null when the receivers are every member commune of
+    /// the EPCI handing it back (`rule: RESTITUTION`; see `consents`).
     async fn to(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        if self.inner.model.rule == entity::TransferRule::Restitution {
+            return Ok(None);
+        }
         organisation(ctx, self.inner.model.to_id, self.at).await
     }
 

@@ -58,6 +58,10 @@ pub enum TransferRule {
     /// The member councils of an EPCI à fiscalité propre decide by the majority required to
     /// create it, silence for three months being approval (CGCT L5211-17, L5211-5).
     QualifiedMajority,
+    /// An EPCI à fiscalité propre hands a competence the law does not impose back to all its
+    /// member communes, whose councils decide by the same majority, silence for three months
+    /// being refusal (CGCT L5211-17-1, L5211-5).
+    Restitution,
 }
 
 /// Where a transfer stands.

@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use super::assignment::{Assignment, Transfer};
 use super::enums::{AssignmentBasis, CompetenceRole};
 use crate::domain::competences::assignments::{self, AssignmentChanges, NewAssignment};
-use crate::domain::competences::transfers::{self, NewTransfer};
+use crate::domain::competences::transfers::{self, NewRestitution, NewTransfer};
 use crate::graphql::context::{registry_reads, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::payload::{UserError, maybe, split};
@@ -87,6 +87,19 @@ pub struct ProposeCompetenceTransferInput {
     /// First day the receiver holds it (today or later).
     pub effective_date: Date,
     /// Legal reference (deliberations, arrêté).
+    pub legal_reference: Option<String>,
+}
+
+/// A restitution to propose.
+#[derive(InputObject)]
+pub struct ProposeCompetenceRestitutionInput {
+    /// Competence code (BANATIC).
+    pub competence: String,
+    /// The EPCI à fiscalité propre handing it back (its global ID or SIREN).
+    pub epci_id: ID,
+    /// First day the member communes hold it again (today or later).
+    pub effective_date: Date,
+    /// Legal reference (the council's deliberation).
     pub legal_reference: Option<String>,
 }
 
@@ -239,6 +252,43 @@ impl CompetenceMutation {
                 legal_reference: input.legal_reference,
             };
             transfers::propose(
+                &st.db,
+                reads,
+                &st.catalogue,
+                &req.write_context(),
+                new,
+                req.today,
+            )
+            .await
+        };
+        let (t, user_errors) = split(outcome.await)?;
+        Ok(TransferPayload {
+            transfer: t.map(|t| Transfer::new(t, req.today)),
+            user_errors,
+        })
+    }
+
+    /// Proposes that an EPCI à fiscalité propre (one of its editors or admins) hand a
+    /// competence the law does not impose on it back to all its member communes, whose
+    /// councils decide by qualified majority within three months, silence being refusal
+    /// (CGCT L5211-17-1). Decided with `approveCompetenceTransfer` and the other transfer
+    /// mutations.
+    async fn propose_competence_restitution(
+        &self,
+        ctx: &Context<'_>,
+        input: ProposeCompetenceRestitutionInput,
+    ) -> Result<TransferPayload> {
+        let req = request(ctx)?;
+        let st = state(ctx)?;
+        let reads = registry_reads(ctx)?;
+        let outcome = async {
+            let new = NewRestitution {
+                competence: input.competence,
+                epci_id: organisation_id(ctx, "input.epciId", &input.epci_id).await?,
+                effective_date: input.effective_date.0,
+                legal_reference: input.legal_reference,
+            };
+            transfers::propose_restitution(
                 &st.db,
                 reads,
                 &st.catalogue,

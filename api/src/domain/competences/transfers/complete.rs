@@ -1,6 +1,6 @@
 //! Applying an approved transfer: the givers' assignments covering the moved territory end on
 //! the effective date (continuing for the rest of their territory), and the receiver's start,
-//! all in the deciding transaction.
+//! all in the deciding transaction. A restitution ends the EPCI's and starts each member's.
 
 use std::collections::HashSet;
 
@@ -17,6 +17,9 @@ use crate::domain::valid_at;
 use crate::error::AppResult;
 
 const ACTION: &str = "approveCompetenceTransfer";
+
+/// The article a restituted competence's answers cite.
+const RESTITUTION: &str = "CGCT L5211-17-1";
 
 /// The communes an assignment covers on `d`.
 async fn coverage<C: ConnectionTrait>(
@@ -39,6 +42,9 @@ pub async fn complete<C: ConnectionTrait>(
     ctx: &WriteContext,
     t: &transfer::Model,
 ) -> AppResult<()> {
+    if t.rule == TransferRule::Restitution {
+        return restitute(txn, ctx, t).await;
+    }
     let eff = t.effective_date;
     let by_majority = t.rule == TransferRule::QualifiedMajority;
     let (givers, territory): (Vec<i64>, Vec<i64>) = if by_majority {
@@ -123,6 +129,68 @@ pub async fn complete<C: ConnectionTrait>(
             },
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// Applies an approved restitution: the EPCI's assignments of the competence end on the
+/// effective date, and each commune that is a member on that date holds each role the EPCI
+/// gave back, citing the article.
+async fn restitute<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &WriteContext,
+    t: &transfer::Model,
+) -> AppResult<()> {
+    let eff = t.effective_date;
+    let members = communes_of(txn, t.from_id, eff).await?;
+    let reference = match &t.legal_reference {
+        Some(r) => format!("{RESTITUTION} ({r})"),
+        None => RESTITUTION.to_owned(),
+    };
+    for role in MOVED_ROLES {
+        let held = assignment::Entity::find()
+            .filter(assignment::Column::OrganisationId.eq(t.from_id))
+            .filter(assignment::Column::CompetenceCode.eq(&t.competence_code))
+            .filter(assignment::Column::Role.eq(role))
+            .filter(valid_at(
+                assignment::Column::ValidFrom,
+                assignment::Column::ValidTo,
+                eff,
+            ))
+            .all(txn)
+            .await?;
+        let ended: Vec<i64> = held.iter().map(|a| a.id).collect();
+        for a in assignments::by_ids(txn, &ended).await? {
+            end(txn, ctx, &a, eff).await?;
+        }
+        if ended.is_empty() {
+            continue;
+        }
+        for &commune in &members {
+            let checked = Checked {
+                organisation_id: commune,
+                competence: t.competence_code.clone(),
+                role,
+                whole: true,
+                scope: Vec::new(),
+                valid_from: eff,
+                valid_to: None,
+            };
+            assignments::check_holder_conflict(txn, &checked, &ended).await?;
+            assignments::insert(
+                txn,
+                ctx,
+                ACTION,
+                &checked,
+                AssignmentBasis::Transfer,
+                Some(reference.clone()),
+                Origin {
+                    transfer_id: Some(t.id),
+                    agreement_id: None,
+                },
+            )
+            .await?;
+        }
     }
     Ok(())
 }

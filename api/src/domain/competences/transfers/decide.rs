@@ -2,16 +2,19 @@
 //! under a qualified majority, the settlement once the councils' time has passed.
 
 use chrono::NaiveDate;
-use entity::{TransferStatus, transfer};
+use entity::{ConsentDecision, TransferStatus, transfer};
 use sea_orm::{ActiveEnum, DatabaseConnection};
 
-use super::{Transfer, complete::complete, majority_tally, one, record, set_status};
+use super::{Transfer, by_councils, complete::complete, majority_tally, one, record, set_status};
 use crate::auth::Role;
 use crate::domain::audit::{Operation, WriteContext};
-use crate::domain::consent::majority;
+use crate::domain::consent::majority::{self, Silence};
 use crate::domain::consent::{self, Subject, Tally};
 use crate::domain::{authz, codes};
 use crate::error::{AppError, AppResult};
+
+/// A transfer's rule when only a deadline is known of it.
+const SILENCE_APPROVES: (Silence, &str) = (Silence::Approves, majority::REFERENCE);
 
 fn proposed(t: &transfer::Model, what: &str) -> AppResult<()> {
     if t.status == TransferStatus::Proposed {
@@ -49,10 +52,14 @@ pub async fn decide(
     let current = one(&txn, id).await?;
     proposed(&current.model, "no longer waiting for consent")?;
     if let Some(deadline) = past_deadline(&current.model, today) {
+        let (silence, reference) = by_councils(current.model.rule).unwrap_or(SILENCE_APPROVES);
+        let counts = match silence {
+            Silence::Approves => "approval",
+            Silence::Refuses => "refusal",
+        };
         return Err(AppError::Conflict(format!(
-            "the councils' time to decide ended on {deadline}: silence counts as approval \
-             ({}); the transfer is to be settled",
-            majority::REFERENCE
+            "the councils' time to decide ended on {deadline}: silence counts as {counts} \
+             ({reference}); the transfer is to be settled"
         )));
     }
     let current = current.model;
@@ -66,10 +73,9 @@ pub async fn decide(
         reason.clone(),
     )
     .await?;
-    let tally = if current.rule == entity::TransferRule::QualifiedMajority {
-        majority_tally(&txn, &decisions, false).await?
-    } else {
-        consent::unanimity(&decisions)
+    let tally = match by_councils(current.rule) {
+        Some((silence, _)) => majority_tally(&txn, &decisions, false, silence).await?,
+        None => consent::unanimity(&decisions),
     };
     let action = if approve {
         "approveCompetenceTransfer"
@@ -96,13 +102,11 @@ async fn conclude<C: sea_orm::ConnectionTrait>(
             record(txn, ctx, action, Some(current), current, Operation::Updated).await
         }
         Tally::Rejected => {
-            let reason = if current.rule == entity::TransferRule::QualifiedMajority {
-                Some(format!(
-                    "the qualified majority of the member councils can no longer be reached ({})",
-                    majority::REFERENCE
-                ))
-            } else {
-                reason
+            let reason = match by_councils(current.rule) {
+                Some((_, reference)) => Some(format!(
+                    "the qualified majority of the member councils can no longer be reached ({reference})"
+                )),
+                None => reason,
             };
             set_status(txn, ctx, action, current, TransferStatus::Rejected, reason).await
         }
@@ -148,10 +152,17 @@ pub async fn settle(db: &DatabaseConnection, ctx: &WriteContext, id: i64) -> App
             format!("the member councils have until {deadline} to decide"),
         ));
     }
-    // Past the deadline the outcome is approved or rejected, never pending.
-    let tally = majority_tally(&txn, &current.consents, true).await?;
-    if tally == Tally::Approved {
-        consent::deem_approved(&txn, ctx, Subject::Transfer, id, majority::REFERENCE).await?;
+    let (silence, reference) = by_councils(current.model.rule).unwrap_or(SILENCE_APPROVES);
+    // Past the deadline the outcome is approved or rejected, never pending; the silent
+    // councils are recorded as the law deems them when that made the outcome.
+    let tally = majority_tally(&txn, &current.consents, true, silence).await?;
+    let deemed = match (tally, silence) {
+        (Tally::Approved, Silence::Approves) => Some(ConsentDecision::Approved),
+        (Tally::Rejected, Silence::Refuses) => Some(ConsentDecision::Rejected),
+        _ => None,
+    };
+    if let Some(decision) = deemed {
+        consent::deem(&txn, ctx, (Subject::Transfer, id), decision, reference).await?;
     }
     conclude(
         &txn,

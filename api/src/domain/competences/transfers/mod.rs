@@ -6,11 +6,13 @@
 //! handing a competence back to one member, both parties approve. To an EPCI à fiscalité
 //! propre, the EPCI proposes for all its member communes, whose councils decide by qualified
 //! majority within three months, silence being approval (CGCT L5211-17); the result applies
-//! to every member.
+//! to every member. An EPCI à fiscalité propre hands a competence the law does not impose
+//! back to all its members the same way, silence then being refusal (CGCT L5211-17-1).
 
 mod complete;
 mod decide;
 mod propose;
+mod restitution;
 
 use std::collections::HashMap;
 
@@ -23,9 +25,10 @@ use serde_json::json;
 
 pub use decide::{decide, settle, withdraw};
 pub use propose::{NewTransfer, propose};
+pub use restitution::{NewRestitution, propose_restitution};
 
 use crate::domain::audit::{self, Change, Operation, WriteContext};
-use crate::domain::consent::majority::{self, Council, Standing};
+use crate::domain::consent::majority::{self, Council, Silence, Standing};
 use crate::domain::consent::{self, Subject};
 use crate::error::{AppError, AppResult};
 
@@ -47,10 +50,13 @@ pub struct Transfer {
     pub majority: Option<Standing>,
 }
 
-impl Transfer {
-    /// Whether the givers are the receiver's member communes, deciding by majority.
-    pub fn by_majority(&self) -> bool {
-        self.model.rule == TransferRule::QualifiedMajority
+/// How the member councils decide under `rule`: what their silence counts as once the time to
+/// decide has passed, and the article saying so; `None` where the parties decide unanimously.
+pub fn by_councils(rule: TransferRule) -> Option<(Silence, &'static str)> {
+    match rule {
+        TransferRule::Unanimity => None,
+        TransferRule::QualifiedMajority => Some((Silence::Approves, majority::REFERENCE)),
+        TransferRule::Restitution => Some((Silence::Refuses, majority::RESTITUTION_REFERENCE)),
     }
 }
 
@@ -98,11 +104,13 @@ async fn majority_tally<C: ConnectionTrait>(
     db: &C,
     decisions: &[entity::consent::Model],
     deadline_passed: bool,
+    silence: Silence,
 ) -> AppResult<consent::Tally> {
     let populations = populations(db, decisions.iter().map(|c| c.party_id).collect()).await?;
     Ok(majority::outcome(
         &councils(decisions, &populations),
         deadline_passed,
+        silence,
     ))
 }
 
@@ -115,7 +123,7 @@ async fn with_consents<C: ConnectionTrait>(
     for c in consent::of(db, Subject::Transfer, &ids).await? {
         consents.entry(c.subject_id).or_default().push(c);
     }
-    let by_majority = |t: &transfer::Model| t.rule == TransferRule::QualifiedMajority;
+    let by_majority = |t: &transfer::Model| by_councils(t.rule).is_some();
     let councillors: Vec<i64> = rows
         .iter()
         .filter(|t| by_majority(t))

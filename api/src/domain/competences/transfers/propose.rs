@@ -27,7 +27,7 @@ pub const FISCAL_KINDS: [OrganisationKind; 4] = [
 ];
 
 /// How long member councils have to decide (CGCT L5211-17).
-const TIME_TO_DECIDE: Months = Months::new(3);
+pub(super) const TIME_TO_DECIDE: Months = Months::new(3);
 
 /// A transfer to propose.
 #[derive(Debug, Clone)]
@@ -56,24 +56,7 @@ pub async fn propose(
     today: NaiveDate,
 ) -> AppResult<Transfer> {
     authz::require_authenticated(&ctx.actor)?;
-    codes::check_competence_code("input.competence", &new.competence)?;
-    if catalogue.get(&new.competence).is_none() {
-        return Err(AppError::bad_input(
-            "input.competence",
-            format!("`{}` is not in the competence catalogue", new.competence),
-        ));
-    }
-    if new.effective_date < today {
-        return Err(AppError::bad_input(
-            "input.effectiveDate",
-            "a transfer takes effect today or later",
-        ));
-    }
-    let legal_reference = new
-        .legal_reference
-        .as_deref()
-        .map(|r| codes::check_text("input.legalReference", r, 1, 500))
-        .transpose()?;
+    let legal_reference = check_proposal(catalogue, &new, today)?;
     let receiver = reads
         .by_ids(&[new.to_id])
         .await?
@@ -107,6 +90,32 @@ pub async fn propose(
             .await
         }
     }
+}
+
+/// Checks what a proposal says on its own (the code, the catalogue, the date, the
+/// reference); returns the reference as checked.
+pub(super) fn check_proposal(
+    catalogue: &Catalogue,
+    new: &NewTransfer,
+    today: NaiveDate,
+) -> AppResult<Option<String>> {
+    codes::check_competence_code("input.competence", &new.competence)?;
+    if catalogue.get(&new.competence).is_none() {
+        return Err(AppError::bad_input(
+            "input.competence",
+            format!("`{}` is not in the competence catalogue", new.competence),
+        ));
+    }
+    if new.effective_date < today {
+        return Err(AppError::bad_input(
+            "input.effectiveDate",
+            "a transfer takes effect today or later",
+        ));
+    }
+    new.legal_reference
+        .as_deref()
+        .map(|r| codes::check_text("input.legalReference", r, 1, 500))
+        .transpose()
 }
 
 /// Whether `org` holds `code` on `at`, and the answer's source.
@@ -204,7 +213,8 @@ async fn between(
         return Err(AppError::bad_input(
             "input.toId",
             "an EPCI à fiscalité propre does not hand a competence back to one member: a \
-             restitution is decided for all of them (CGCT L5211-17-1)",
+             restitution is decided for all of them (CGCT L5211-17-1): use \
+             proposeCompetenceRestitution",
         ));
     }
     let model = insert(
@@ -221,7 +231,7 @@ async fn between(
     )
     .await?;
     consent::open(&txn, Subject::Transfer, model.id, &[from, new.to_id]).await?;
-    finish(txn, ctx, model).await
+    finish(txn, ctx, "proposeCompetenceTransfer", model).await
 }
 
 /// A transfer to an EPCI à fiscalité propre from all its member communes.
@@ -303,10 +313,10 @@ async fn to_members(
     )
     .await?;
     consent::open(&txn, Subject::Transfer, model.id, &members).await?;
-    finish(txn, ctx, model).await
+    finish(txn, ctx, "proposeCompetenceTransfer", model).await
 }
 
-fn row(new: &NewTransfer, legal_reference: Option<String>) -> transfer::ActiveModel {
+pub(super) fn row(new: &NewTransfer, legal_reference: Option<String>) -> transfer::ActiveModel {
     transfer::ActiveModel {
         competence_code: Set(new.competence.clone()),
         to_id: Set(new.to_id),
@@ -319,7 +329,7 @@ fn row(new: &NewTransfer, legal_reference: Option<String>) -> transfer::ActiveMo
 }
 
 /// Inserts the proposal unless the same one is already waiting.
-async fn insert<C: ConnectionTrait>(
+pub(super) async fn insert<C: ConnectionTrait>(
     txn: &C,
     ctx: &WriteContext,
     mut row: transfer::ActiveModel,
@@ -350,20 +360,13 @@ async fn insert<C: ConnectionTrait>(
         })
 }
 
-async fn finish(
+pub(super) async fn finish(
     txn: crate::domain::UnitOfWork<'_>,
     ctx: &WriteContext,
+    action: &str,
     model: transfer::Model,
 ) -> AppResult<Transfer> {
-    record(
-        &txn,
-        ctx,
-        "proposeCompetenceTransfer",
-        None,
-        &model,
-        Operation::Created,
-    )
-    .await?;
+    record(&txn, ctx, action, None, &model, Operation::Created).await?;
     let out = one(&txn, model.id).await?;
     txn.commit().await?;
     Ok(out)
