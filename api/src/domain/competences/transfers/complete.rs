@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use entity::{AssignmentBasis, TransferRule, assignment, transfer};
+use entity::{AssignmentBasis, CompetenceRole, TransferRule, assignment, transfer};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
@@ -57,22 +57,8 @@ pub async fn complete<C: ConnectionTrait>(
     };
     let moved: HashSet<i64> = territory.iter().copied().collect();
     for role in MOVED_ROLES {
-        let ids: Vec<i64> = assignment::Entity::find()
-            .filter(assignment::Column::OrganisationId.is_in(givers.clone()))
-            .filter(assignment::Column::CompetenceCode.eq(&t.competence_code))
-            .filter(assignment::Column::Role.eq(role))
-            .filter(valid_at(
-                assignment::Column::ValidFrom,
-                assignment::Column::ValidTo,
-                eff,
-            ))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|a| a.id)
-            .collect();
         let mut ended = Vec::new();
-        for a in assignments::by_ids(txn, &ids).await? {
+        for a in held_on(txn, &givers, t, role).await? {
             let covered = coverage(txn, &a, eff).await?;
             if !covered.iter().any(|c| moved.contains(c)) {
                 continue;
@@ -115,21 +101,59 @@ pub async fn complete<C: ConnectionTrait>(
             valid_from: eff,
             valid_to: None,
         };
-        assignments::check_holder_conflict(txn, &checked, &ended).await?;
-        assignments::insert(
-            txn,
-            ctx,
-            ACTION,
-            &checked,
-            AssignmentBasis::Transfer,
-            t.legal_reference.clone(),
-            Origin {
-                transfer_id: Some(t.id),
-                agreement_id: None,
-            },
-        )
-        .await?;
+        receive(txn, ctx, t, &checked, &ended, t.legal_reference.clone()).await?;
     }
+    Ok(())
+}
+
+/// The assignments of `orgs` for `t`'s competence and `role` in effect on its date.
+async fn held_on<C: ConnectionTrait>(
+    txn: &C,
+    orgs: &[i64],
+    t: &transfer::Model,
+    role: CompetenceRole,
+) -> AppResult<Vec<assignments::Assignment>> {
+    let ids: Vec<i64> = assignment::Entity::find()
+        .filter(assignment::Column::OrganisationId.is_in(orgs.to_vec()))
+        .filter(assignment::Column::CompetenceCode.eq(&t.competence_code))
+        .filter(assignment::Column::Role.eq(role))
+        .filter(valid_at(
+            assignment::Column::ValidFrom,
+            assignment::Column::ValidTo,
+            t.effective_date,
+        ))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assignments::by_ids(txn, &ids).await
+}
+
+/// Starts a receiver's assignment from `t`, unless another holder (beyond the `ended` ones)
+/// covers some of its communes.
+async fn receive<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &WriteContext,
+    t: &transfer::Model,
+    checked: &Checked,
+    ended: &[i64],
+    legal_reference: Option<String>,
+) -> AppResult<()> {
+    assignments::check_holder_conflict(txn, checked, ended).await?;
+    assignments::insert(
+        txn,
+        ctx,
+        ACTION,
+        checked,
+        AssignmentBasis::Transfer,
+        legal_reference,
+        Origin {
+            transfer_id: Some(t.id),
+            agreement_id: None,
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -148,24 +172,14 @@ async fn restitute<C: ConnectionTrait>(
         None => RESTITUTION.to_owned(),
     };
     for role in MOVED_ROLES {
-        let held = assignment::Entity::find()
-            .filter(assignment::Column::OrganisationId.eq(t.from_id))
-            .filter(assignment::Column::CompetenceCode.eq(&t.competence_code))
-            .filter(assignment::Column::Role.eq(role))
-            .filter(valid_at(
-                assignment::Column::ValidFrom,
-                assignment::Column::ValidTo,
-                eff,
-            ))
-            .all(txn)
-            .await?;
-        let ended: Vec<i64> = held.iter().map(|a| a.id).collect();
-        for a in assignments::by_ids(txn, &ended).await? {
-            end(txn, ctx, &a, eff).await?;
+        let held = held_on(txn, &[t.from_id], t, role).await?;
+        for a in &held {
+            end(txn, ctx, a, eff).await?;
         }
-        if ended.is_empty() {
+        if held.is_empty() {
             continue;
         }
+        let ended: Vec<i64> = held.iter().map(|a| a.model.id).collect();
         for &commune in &members {
             let checked = Checked {
                 organisation_id: commune,
@@ -176,20 +190,7 @@ async fn restitute<C: ConnectionTrait>(
                 valid_from: eff,
                 valid_to: None,
             };
-            assignments::check_holder_conflict(txn, &checked, &ended).await?;
-            assignments::insert(
-                txn,
-                ctx,
-                ACTION,
-                &checked,
-                AssignmentBasis::Transfer,
-                Some(reference.clone()),
-                Origin {
-                    transfer_id: Some(t.id),
-                    agreement_id: None,
-                },
-            )
-            .await?;
+            receive(txn, ctx, t, &checked, &ended, Some(reference.clone())).await?;
         }
     }
     Ok(())
