@@ -5,7 +5,7 @@
 use api::auth::{Actor, Role};
 use api::domain::audit::WriteContext;
 use api::domain::competences::bulk::{self, ImportError, Report, RowError};
-use entity::audit_record;
+use entity::{audit_record, change_event};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
@@ -87,6 +87,14 @@ async fn an_extract_is_declared_as_the_api_declares_and_a_second_import_changes_
         .await
         .unwrap();
     assert_eq!(audited, 3);
+    // Each declaration is an event of the change feed, as one made through the API.
+    let events = change_event::Entity::find()
+        .filter(change_event::Column::EntityType.eq("Assignment"))
+        .filter(change_event::Column::Operation.eq("CREATED"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(events, 3);
 
     // The answers follow on the effective date, citing the extract's reference; not before.
     let data = app

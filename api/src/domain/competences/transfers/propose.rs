@@ -27,7 +27,7 @@ pub const FISCAL_KINDS: [OrganisationKind; 4] = [
 ];
 
 /// How long member councils have to decide (CGCT L5211-17).
-pub(super) const TIME_TO_DECIDE: Months = Months::new(3);
+const TIME_TO_DECIDE: Months = Months::new(3);
 
 /// A transfer to propose.
 #[derive(Debug, Clone)]
@@ -295,6 +295,37 @@ async fn to_members(
             ),
         ));
     }
+    let councils = Councils {
+        epci: epci.id,
+        members,
+        rule: TransferRule::QualifiedMajority,
+        action: "proposeCompetenceTransfer",
+    };
+    ask_councils(db, ctx, councils, new, legal_reference, today).await
+}
+
+/// The member councils of an EPCI à fiscalité propre asked to decide, and how.
+pub(super) struct Councils {
+    /// The EPCI, proposer and both ends of the row.
+    pub epci: i64,
+    /// Its member communes, each council asked.
+    pub members: Vec<i64>,
+    /// How they decide.
+    pub rule: TransferRule,
+    /// The audited action.
+    pub action: &'static str,
+}
+
+/// Records `new` as proposed by the EPCI and asks each member council to decide under
+/// `councils.rule` within three months (CGCT L5211-17, L5211-17-1).
+pub(super) async fn ask_councils(
+    db: &DatabaseConnection,
+    ctx: &WriteContext,
+    councils: Councils,
+    new: &NewTransfer,
+    legal_reference: Option<String>,
+    today: NaiveDate,
+) -> AppResult<Transfer> {
     let deadline = today
         .checked_add_months(TIME_TO_DECIDE)
         .ok_or(AppError::Internal)?;
@@ -303,20 +334,20 @@ async fn to_members(
         &txn,
         ctx,
         transfer::ActiveModel {
-            from_id: Set(epci.id),
+            from_id: Set(councils.epci),
             whole_territory: Set(true),
-            rule: Set(TransferRule::QualifiedMajority),
+            rule: Set(councils.rule),
             decision_deadline: Set(Some(deadline)),
-            proposed_by_id: Set(epci.id),
+            proposed_by_id: Set(councils.epci),
             ..row(new, legal_reference)
         },
     )
     .await?;
-    consent::open(&txn, Subject::Transfer, model.id, &members).await?;
-    finish(txn, ctx, "proposeCompetenceTransfer", model).await
+    consent::open(&txn, Subject::Transfer, model.id, &councils.members).await?;
+    finish(txn, ctx, councils.action, model).await
 }
 
-pub(super) fn row(new: &NewTransfer, legal_reference: Option<String>) -> transfer::ActiveModel {
+fn row(new: &NewTransfer, legal_reference: Option<String>) -> transfer::ActiveModel {
     transfer::ActiveModel {
         competence_code: Set(new.competence.clone()),
         to_id: Set(new.to_id),
@@ -329,7 +360,7 @@ pub(super) fn row(new: &NewTransfer, legal_reference: Option<String>) -> transfe
 }
 
 /// Inserts the proposal unless the same one is already waiting.
-pub(super) async fn insert<C: ConnectionTrait>(
+async fn insert<C: ConnectionTrait>(
     txn: &C,
     ctx: &WriteContext,
     mut row: transfer::ActiveModel,
@@ -360,7 +391,7 @@ pub(super) async fn insert<C: ConnectionTrait>(
         })
 }
 
-pub(super) async fn finish(
+async fn finish(
     txn: crate::domain::UnitOfWork<'_>,
     ctx: &WriteContext,
     action: &str,

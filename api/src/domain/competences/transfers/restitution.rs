@@ -3,19 +3,17 @@
 //! the majority of a transfer, silence being refusal.
 
 use chrono::NaiveDate;
-use entity::{CompetenceRole, TransferRule, transfer};
-use sea_orm::{ActiveValue::Set, DatabaseConnection};
+use entity::{CompetenceRole, TransferRule};
+use sea_orm::DatabaseConnection;
 
 use super::Transfer;
-use super::propose::{
-    FISCAL_KINDS, NewTransfer, TIME_TO_DECIDE, check_proposal, finish, insert, row,
-};
+use super::propose::{Councils, FISCAL_KINDS, NewTransfer, ask_councils, check_proposal};
 use crate::auth::Role;
 use crate::domain::audit::WriteContext;
 use crate::domain::authz;
 use crate::domain::competences::catalogue::Catalogue;
 use crate::domain::competences::{Layer, holdings};
-use crate::domain::consent::{self, Subject, majority};
+use crate::domain::consent::majority;
 use crate::domain::registry;
 use crate::domain::territory::communes_of;
 use crate::error::{AppError, AppResult};
@@ -100,24 +98,11 @@ pub async fn propose_restitution(
         }
         Some(_) => {}
     }
-    let members = communes_of(db, epci.id, today).await?;
-    let deadline = today
-        .checked_add_months(TIME_TO_DECIDE)
-        .ok_or(AppError::Internal)?;
-    let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
-    let model = insert(
-        &txn,
-        ctx,
-        transfer::ActiveModel {
-            from_id: Set(epci.id),
-            whole_territory: Set(true),
-            rule: Set(TransferRule::Restitution),
-            decision_deadline: Set(Some(deadline)),
-            proposed_by_id: Set(epci.id),
-            ..row(&as_transfer, legal_reference)
-        },
-    )
-    .await?;
-    consent::open(&txn, Subject::Transfer, model.id, &members).await?;
-    finish(txn, ctx, "proposeCompetenceRestitution", model).await
+    let councils = Councils {
+        epci: epci.id,
+        members: communes_of(db, epci.id, today).await?,
+        rule: TransferRule::Restitution,
+        action: "proposeCompetenceRestitution",
+    };
+    ask_councils(db, ctx, councils, &as_transfer, legal_reference, today).await
 }
