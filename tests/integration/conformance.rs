@@ -147,6 +147,84 @@ fn sha256(text: &str) -> String {
     format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
+/// A document validated in full once runs without the structural rules afterwards; its
+/// requests still get every refusal a first request would, word for word.
+#[tokio::test]
+async fn a_document_validated_once_is_refused_as_before() {
+    let doc = "query($c: String!, $n: Int) { organisation(inseeCode: $c) { name \
+               members(first: $n) { nodes { member { name } } } } }";
+    let body = |variables: Value| json!({ "query": doc, "variables": variables }).to_string();
+    let bad = [
+        json!({ "c": 5 }),
+        json!({ "c": null }),
+        json!({}),
+        json!({ "c": "35238", "n": "20" }),
+        json!({ "c": "35238", "n": 2.5 }),
+        json!({ "c": "35238", "n": -1 }),
+    ];
+    // What each refusal reads on an instance that never ran the document.
+    let fresh = TestApp::new().await;
+    let mut first = Vec::new();
+    for variables in &bad {
+        let (status, _, mut answer) =
+            post(&fresh, GRAPHQL_RESPONSE, JSON, &body(variables.clone())).await;
+        strip_request_ids(&mut answer);
+        first.push((status, answer));
+    }
+    let app = TestApp::new().await;
+    for _ in 0..3 {
+        let (status, _, answer) =
+            post(&app, GRAPHQL_RESPONSE, JSON, &body(json!({ "c": "35238" }))).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["data"]["organisation"]["name"], "Rennes");
+    }
+    // The same answer, on the full path (the fresh instance never validated the document
+    // with success) and on the shorter one.
+    let page = body(json!({ "c": "35238", "n": 2 }));
+    let (status, _, mut full) = post(&fresh, GRAPHQL_RESPONSE, JSON, &page).await;
+    assert_eq!(status, StatusCode::OK, "{full}");
+    let (status, _, mut short) = post(&app, GRAPHQL_RESPONSE, JSON, &page).await;
+    assert_eq!(status, StatusCode::OK, "{short}");
+    strip_request_ids(&mut full);
+    strip_request_ids(&mut short);
+    assert_eq!(full, short);
+    assert_eq!(
+        short["data"]["organisation"]["members"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{short}"
+    );
+    for (variables, (status, expected)) in bad.iter().zip(&first) {
+        let (got, _, mut answer) =
+            post(&app, GRAPHQL_RESPONSE, JSON, &body(variables.clone())).await;
+        strip_request_ids(&mut answer);
+        assert_eq!((got, &answer), (*status, expected), "{variables}");
+    }
+    assert_eq!(first[0].0, StatusCode::BAD_REQUEST, "{}", first[0].1);
+    assert!(first[0].1.get("data").is_none(), "{}", first[0].1);
+    // A document that fails validation is refused every time.
+    for _ in 0..2 {
+        let (status, _, answer) =
+            post(&app, GRAPHQL_RESPONSE, JSON, r#"{"query":"{ nope }"}"#).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(error_code(&answer), "GRAPHQL_VALIDATION_FAILED");
+    }
+}
+
+fn strip_request_ids(answer: &mut Value) {
+    if let Some(errors) = answer["errors"].as_array_mut() {
+        for e in errors {
+            if let Some(x) = e["extensions"].as_object_mut() {
+                x.remove("requestId");
+            }
+        }
+    }
+    if let Some(x) = answer.as_object_mut() {
+        x.remove("extensions");
+    }
+}
+
 #[tokio::test]
 async fn automatic_persisted_queries() {
     let app = TestApp::new().await;

@@ -18,6 +18,7 @@ pub mod projects;
 pub mod referrals;
 pub mod registry;
 pub mod resources;
+pub mod revalidation;
 pub mod scalars;
 
 use std::sync::Arc;
@@ -27,7 +28,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use crate::config::Limits;
 use context::RequestContext;
 use guard::OperationSlot;
-use pipeline::{Pipeline, Stages};
+use pipeline::{OperationSchemas, Pipeline, Stages};
 
 /// Every query entry point.
 #[derive(MergedObject, Default)]
@@ -88,8 +89,8 @@ fn builder(limits: &Limits) -> SchemaBuilder<Query, Mutation, Subscription> {
 /// The schema and the steps every operation goes through around it ([`pipeline`]).
 #[derive(Clone)]
 pub struct Executor {
-    /// Without extensions: HTTP operations run on it, inside the pipeline.
-    operations: AppSchema,
+    /// Without extensions: HTTP operations run on them, inside the pipeline.
+    operations: Arc<OperationSchemas>,
     /// With the pipeline as its extension: streams (WebSocket, SSE) run on it.
     streams: AppSchema,
     pipeline: Arc<Pipeline>,
@@ -109,8 +110,14 @@ impl Executor {
             .sdl(),
         );
         let pipeline = Arc::new(Pipeline::new(limits, prices));
+        let operations = OperationSchemas {
+            strict: builder(limits).finish(),
+            revalidated: builder(limits)
+                .validation_mode(async_graphql::ValidationMode::Fast)
+                .finish(),
+        };
         Self {
-            operations: builder(limits).finish(),
+            operations: Arc::new(operations),
             streams: builder(limits).extension(Stages(pipeline.clone())).finish(),
             pipeline,
         }
@@ -136,7 +143,7 @@ impl Executor {
 
     /// The SDL of the schema.
     pub fn sdl(&self) -> String {
-        self.operations.sdl()
+        self.operations.strict.sdl()
     }
 }
 

@@ -1,5 +1,6 @@
 //! A bounded cache of parsed documents: partner apps send the same few operations with new
-//! variables, and parsing is a quarter of the cost of a small query.
+//! variables, and parsing is a quarter of the cost of a small query. It also remembers which
+//! of a document's operations passed async-graphql's full validation ([`super::revalidation`]).
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -11,10 +12,29 @@ use lru::LruCache;
 /// Documents longer than this are parsed every time rather than cached.
 const MAX_CACHED_LEN: usize = 16 * 1024;
 
-/// Caches the parse of the most recently used documents (validation still runs each time).
+/// Operations of one document remembered as validated (a document names a few at most).
+const MAX_VALIDATED_OPERATIONS: usize = 8;
+
+/// A parsed document and the operations of it that passed full validation (by name; `None`
+/// for the document's only operation chosen without a name).
+#[derive(Clone)]
+struct Entry {
+    doc: ExecutableDocument,
+    validated: Vec<Option<String>>,
+}
+
+/// A document as the cache gives it.
+pub struct Parsed {
+    /// The document.
+    pub doc: ExecutableDocument,
+    /// Whether the operation asked for passed full validation before.
+    pub validated: bool,
+}
+
+/// Caches the parse of the most recently used documents.
 #[derive(Clone)]
 pub struct ParseCache {
-    cache: Arc<Mutex<LruCache<String, ExecutableDocument>>>,
+    cache: Arc<Mutex<LruCache<String, Entry>>>,
 }
 
 impl ParseCache {
@@ -26,17 +46,18 @@ impl ParseCache {
         }
     }
 
-    /// The document `query` parses to, from the cache when it was seen recently. A syntax
-    /// error is `GRAPHQL_PARSE_FAILED` (documents too deep for the parser were refused by the
-    /// guard's scan before).
-    pub fn parse(&self, query: &str) -> ServerResult<ExecutableDocument> {
-        if let Some(doc) = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|mut c| c.get(query).cloned())
-        {
-            return Ok(doc);
+    /// The document `query` parses to, from the cache when it was seen recently, and
+    /// whether its operation `operation` passed full validation before. A syntax error is
+    /// `GRAPHQL_PARSE_FAILED` (documents too deep for the parser were refused by the guard's
+    /// scan before).
+    pub fn parse(&self, query: &str, operation: Option<&str>) -> ServerResult<Parsed> {
+        if let Some(parsed) = self.cache.lock().ok().and_then(|mut c| {
+            c.get(query).map(|entry| Parsed {
+                doc: entry.doc.clone(),
+                validated: entry.validated.iter().any(|v| v.as_deref() == operation),
+            })
+        }) {
+            return Ok(parsed);
         }
         let doc = async_graphql::parser::parse_query(query).map_err(|e| {
             let mut error = ServerError::from(e);
@@ -49,8 +70,27 @@ impl ParseCache {
         if query.len() <= MAX_CACHED_LEN
             && let Ok(mut cache) = self.cache.lock()
         {
-            cache.put(query.to_owned(), doc.clone());
+            let entry = Entry {
+                doc: doc.clone(),
+                validated: Vec::new(),
+            };
+            cache.put(query.to_owned(), entry);
         }
-        Ok(doc)
+        Ok(Parsed {
+            doc,
+            validated: false,
+        })
+    }
+
+    /// Remembers that the operation `operation` of `query` passed full validation (while
+    /// the document stays cached).
+    pub fn validated(&self, query: &str, operation: Option<&str>) {
+        if let Ok(mut cache) = self.cache.lock()
+            && let Some(entry) = cache.peek_mut(query)
+            && entry.validated.len() < MAX_VALIDATED_OPERATIONS
+            && !entry.validated.iter().any(|v| v.as_deref() == operation)
+        {
+            entry.validated.push(operation.map(str::to_owned));
+        }
     }
 }

@@ -25,12 +25,23 @@ use super::AppSchema;
 use super::context::RequestContext;
 use super::cost::{Charged, CostLimit};
 use super::guard::{Guard, OperationSlot, coded, finish};
-use super::parse_cache::ParseCache;
+use super::parse_cache::{ParseCache, Parsed};
 use super::price::Prices;
+use super::revalidation;
 use crate::config::Limits;
 
 /// Parsed documents kept by the parse cache.
 const PARSED_DOCUMENTS: usize = 512;
+
+/// The two schemas HTTP operations run on, the same types without extensions: `strict` runs
+/// every validation rule; `revalidated` only those whose answer may change from one request
+/// of a document to the next ([`revalidation`]), for documents validated in full before.
+pub struct OperationSchemas {
+    /// Every validation rule.
+    pub strict: AppSchema,
+    /// async-graphql's `ValidationMode::Fast`.
+    pub revalidated: AppSchema,
+}
 
 /// The steps around execution, with their shared state (persisted documents, parsed
 /// documents, budgets): one for the whole process, whatever the transport.
@@ -71,28 +82,47 @@ impl Pipeline {
         request: &mut Request,
         slot: &OperationSlot,
         req: &RequestContext,
-    ) -> ServerResult<(ExecutableDocument, Option<Charged>)> {
+    ) -> ServerResult<(Parsed, Option<Charged>)> {
         self.guard.admit(request)?;
-        let doc = self.parses.parse(&request.query)?;
-        let charged = self.admit_document(&doc, &request.variables, Some(slot), Some(req))?;
-        Ok((doc, charged))
+        let parsed = self
+            .parses
+            .parse(&request.query, request.operation_name.as_deref())?;
+        let charged =
+            self.admit_document(&parsed.doc, &request.variables, Some(slot), Some(req))?;
+        Ok((parsed, charged))
     }
 
-    /// Runs one operation (not a subscription) on `schema`, a schema without extensions.
+    /// Runs one operation (not a subscription) on `schemas`.
     pub async fn execute(
         &self,
-        schema: &AppSchema,
+        schemas: &OperationSchemas,
         mut request: Request,
         slot: &OperationSlot,
         req: &RequestContext,
     ) -> Response {
         let mut response = match self.admit(&mut request, slot, req) {
             Err(refused) => Response::from_errors(vec![refused]),
-            Ok((doc, charged)) => {
-                request.set_parsed_query(doc);
+            Ok((parsed, charged)) => {
+                let operation = request.operation_name.clone();
+                let revalidated = parsed.validated
+                    && revalidation::variables_certainly_valid(
+                        &parsed.doc,
+                        operation.as_deref(),
+                        &request.variables,
+                    );
+                // The text is kept to remember the outcome of a first full validation.
+                let first = (!parsed.validated).then(|| request.query.clone());
+                request.set_parsed_query(parsed.doc);
+                let schema = if revalidated {
+                    &schemas.revalidated
+                } else {
+                    &schemas.strict
+                };
                 let mut response = schema.execute(request).await;
                 if refused_by_validation(&response) {
                     response.errors = coded(std::mem::take(&mut response.errors));
+                } else if let Some(query) = first {
+                    self.parses.validated(&query, operation.as_deref());
                 }
                 if let Some(charged) = charged {
                     charged.report(&mut response);
@@ -169,7 +199,7 @@ impl Extension for StagesOfOne {
             *id = Some(req.request_id.clone());
         }
         // The cache parses: async-graphql's own parse would only repeat it.
-        let doc = self.pipeline.parses.parse(query)?;
+        let doc = self.pipeline.parses.parse(query, None)?.doc;
         let charged =
             self.pipeline
                 .admit_document(&doc, variables, ctx.data_opt::<OperationSlot>(), req)?;

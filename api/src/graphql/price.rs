@@ -46,7 +46,9 @@ struct Field {
 /// The schema's fields, by type and name.
 #[derive(Debug, Default)]
 pub struct Prices {
-    fields: HashMap<(String, String), Field>,
+    /// Fields by their type, then by name (looked up by `&str`, without allocating, for
+    /// every field of every request).
+    fields: HashMap<String, HashMap<String, Field>>,
     roots: [Option<String>; 3],
 }
 
@@ -89,8 +91,8 @@ impl Prices {
                     .iter()
                     .find(|(t, n, _)| *t == owner && *n == name)
                     .map_or(UNPAGED_LIST, |l| l.2);
-                prices.fields.insert(
-                    (owner, name),
+                prices.fields.entry(owner).or_default().insert(
+                    name,
                     Field {
                         returns: returns.to_owned(),
                         list,
@@ -109,8 +111,9 @@ impl Prices {
         let mut out: Vec<_> = self
             .fields
             .iter()
-            .filter(|(_, f)| f.list || f.paged)
-            .map(|((t, n), f)| {
+            .flat_map(|(t, fields)| fields.iter().map(move |(n, f)| (t, n, f)))
+            .filter(|(_, _, f)| f.list || f.paged)
+            .map(|(t, n, f)| {
                 let per = if f.paged { DEFAULT_FIRST } else { f.unpaged };
                 (t.clone(), n.clone(), per)
             })
@@ -175,10 +178,13 @@ impl Walk<'_> {
             let cost = match &item.node {
                 Selection::Field(f) => {
                     let f = &f.node;
-                    let key = (parent.to_owned(), f.name.node.to_string());
-                    let field = self.prices.fields.get(&key).cloned();
-                    let child_type = field.as_ref().map_or("", |d| d.returns.as_str());
-                    let paged = field.as_ref().is_some_and(|d| d.paged);
+                    let prices = self.prices;
+                    let field = prices
+                        .fields
+                        .get(parent)
+                        .and_then(|fields| fields.get(f.name.node.as_str()));
+                    let child_type = field.map_or("", |d| d.returns.as_str());
+                    let paged = field.is_some_and(|d| d.paged);
                     let child = if f.selection_set.node.items.is_empty() {
                         0
                     } else {
@@ -204,7 +210,7 @@ impl Walk<'_> {
                     let values = if f.name.node == "_entities" {
                         list_len(count("representations"))
                     } else {
-                        match &field {
+                        match field {
                             Some(d) if d.list && in_page && !d.paged => 1,
                             Some(d) if d.paged => match count("first") {
                                 Some(Value::Number(n)) => n.as_i64().map_or(DEFAULT_FIRST, |n| {
@@ -226,8 +232,8 @@ impl Walk<'_> {
                         .node
                         .type_condition
                         .as_ref()
-                        .map_or(parent.to_owned(), |c| c.node.on.node.to_string());
-                    self.set(&on, &f.node.selection_set.node, depth + 1, in_page)
+                        .map_or(parent, |c| c.node.on.node.as_str());
+                    self.set(on, &f.node.selection_set.node, depth + 1, in_page)
                 }
                 Selection::FragmentSpread(s) => {
                     let key = (s.node.fragment_name.node.clone(), in_page);
@@ -236,9 +242,9 @@ impl Walk<'_> {
                     } else if let Some(fragment) = self.doc.fragments.get(&key.0) {
                         // A cycle meets its own entry, priced 0 until known.
                         self.fragments.insert(key.clone(), 0);
-                        let on = fragment.node.type_condition.node.on.node.to_string();
+                        let on = fragment.node.type_condition.node.on.node.as_str();
                         let cost =
-                            self.set(&on, &fragment.node.selection_set.node, depth + 1, in_page);
+                            self.set(on, &fragment.node.selection_set.node, depth + 1, in_page);
                         self.fragments.insert(key, cost);
                         cost
                     } else {
