@@ -394,6 +394,11 @@ async fn a_committed_write_is_read_back_at_once_on_every_instance() {
     assert!(value("maillage_registry_in_memory_builds") >= 2);
     assert!(value("maillage_registry_reads_by_sql") >= 1);
     assert!(value("maillage_registry_reads_in_memory") >= 1);
+    assert_eq!(
+        value("maillage_registry_version_checks"),
+        app.state.registry.version_checks()
+    );
+    assert!(app.state.registry.version_checks() >= 2);
 
     // A write rolled back leaves the version, and the copy, as they were.
     let version = registry::version(&app.db).await.unwrap();
@@ -415,13 +420,16 @@ async fn a_query_reads_the_registry_with_one_statement() {
     let q = "query($c: String!) { organisation(inseeCode: $c) { name epci { name } departement { name }
                region { name } memberOf { group { name members(first: 5) { nodes { member { name } } } } } } }";
     app.take_statements();
+    let checks = app.state.registry.version_checks();
     let r = app.query(q, json!({ "c": "35238" })).await;
     assert_eq!(r["organisation"]["region"]["name"], "Bretagne", "{r:#}");
     assert_eq!(
-        app.take_statements(),
+        app.state.registry.version_checks() - checks,
         1,
         "one version check for the whole query"
     );
+    // The check is read on the pool directly; nothing else goes to the database.
+    assert_eq!(app.take_statements(), 0);
     // Without the copy, the same query is a handful of batched statements.
     let sql = TestApp::sql_only().await;
     sql.take_statements();
@@ -437,11 +445,13 @@ async fn concurrent_queries_share_version_checks() {
     ];
     let q = "query($c: String!) { organisation(inseeCode: $c) { inseeCode epci { name } } }";
     app.take_statements();
+    let before = app.state.registry.version_checks();
     let answers = futures_util::future::join_all(
         (0..32).map(|i| app.query(q, json!({ "c": codes[i % codes.len()] }))),
     )
     .await;
-    let statements = app.take_statements();
+    assert_eq!(app.take_statements(), 0, "no registry read by SQL");
+    let statements = app.state.registry.version_checks() - before;
     for (i, a) in answers.iter().enumerate() {
         assert_eq!(a["organisation"]["inseeCode"], codes[i % codes.len()]);
         assert!(a["organisation"]["epci"]["name"].is_string(), "{a:#}");

@@ -19,12 +19,19 @@ pub struct SharedRead {
     latest: std::sync::Mutex<(u64, Option<i64>)>,
     /// One check at a time.
     running: tokio::sync::Mutex<()>,
+    /// Statements sent so far.
+    sent: AtomicU64,
 }
 
 impl SharedRead {
     fn answered(&self, ticket: u64) -> Option<AppResult<i64>> {
         let latest = self.latest.lock().ok()?;
         (latest.0 > ticket).then(|| latest.1.ok_or(AppError::ServiceUnavailable))
+    }
+
+    /// How many reads were sent so far (each answering one reader or more).
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// The answer of a `read` sent after this call began: this reader's own, or that of a
@@ -43,6 +50,7 @@ impl SharedRead {
             return answer;
         }
         let answers = self.arrivals.load(Ordering::Acquire);
+        self.sent.fetch_add(1, Ordering::Relaxed);
         // A failure answers the waiting readers too: retrying one after another would keep
         // each waiting for every earlier one's timeout while the database is away.
         let read = read().await;

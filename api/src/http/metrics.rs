@@ -52,6 +52,7 @@ pub struct Metrics {
     registry_builds: Gauge,
     registry_reads_memory: Gauge,
     registry_reads_sql: Gauge,
+    registry_version_checks: Gauge,
     referrals_overdue: Gauge,
     not_modified: Counter,
     cache_hits: Counter,
@@ -123,6 +124,12 @@ impl Default for Metrics {
             "Registry version checks that found the in-memory registry behind (reads by SQL) since start",
             registry_reads_sql.clone(),
         );
+        let registry_version_checks = Gauge::default();
+        registry.register(
+            "registry_version_checks",
+            "Registry version reads sent to the database since start (each shared by the requests that arrived before it was sent)",
+            registry_version_checks.clone(),
+        );
         let referrals_overdue = Gauge::default();
         registry.register(
             "referrals_overdue",
@@ -161,6 +168,7 @@ impl Default for Metrics {
             registry_builds,
             registry_reads_memory,
             registry_reads_sql,
+            registry_version_checks,
             referrals_overdue,
             operations: Mutex::new(HashSet::new()),
         }
@@ -239,6 +247,8 @@ impl Metrics {
         self.registry_builds.set(gauge(builds));
         self.registry_reads_memory.set(gauge(memory));
         self.registry_reads_sql.set(gauge(sql));
+        self.registry_version_checks
+            .set(gauge(registry.version_checks()));
         let (size, idle) = match db.get_database_backend() {
             DbBackend::Postgres => {
                 let pool = db.get_postgres_connection_pool();

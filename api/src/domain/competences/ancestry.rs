@@ -4,6 +4,7 @@
 //! number of communes at once.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use entity::OrganisationKind;
@@ -56,7 +57,8 @@ pub async fn ancestors_of(
                     list.push((group, link.membership.valid_from, link.membership.valid_to));
                 }
                 next.push(group);
-                orgs.entry(group).or_insert(link.organisation);
+                orgs.entry(group)
+                    .or_insert_with(|| Arc::unwrap_or_clone(link.organisation));
             }
         }
         frontier = next;

@@ -7,6 +7,7 @@
 //! each such class: a région is some hundreds of evaluations, France some thousands.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use entity::{CompetenceRole, OrganisationKind, assignment};
@@ -72,7 +73,7 @@ async fn communes_under(
                 .get(id)
                 .into_iter()
                 .flatten()
-                .map(|m| m.organisation.clone())
+                .map(|m| Organisation::clone(&m.organisation))
                 .collect();
             // A commune's parts (communes déléguées…) exercise nothing of their own.
             next.extend(
@@ -350,7 +351,10 @@ pub async fn holders<C: ConnectionTrait>(
             let page = reads
                 .list(&filter, Default::default(), at, 500, None)
                 .await?;
-            page.rows.into_iter().map(|(_, o)| o).collect()
+            page.rows
+                .into_iter()
+                .map(|(_, o)| Arc::unwrap_or_clone(o))
+                .collect()
         }
     };
     let classes = classes(reads, catalogue, &declarations, &territories, at).await?;

@@ -115,7 +115,7 @@ pub async fn subject(reads: &Reads, code: &str, at: NaiveDate) -> AppResult<Opti
                     l.membership.kind == MembershipKind::PartOf
                         && l.organisation.kind == OrganisationKind::Commune
                 })
-                .map(|l| l.organisation.clone());
+                .map(|l| Organisation::clone(&l.organisation));
             Ok(parent.map(|commune| Subject {
                 commune,
                 requested,

@@ -1,5 +1,7 @@
 //! Lists of organisations: filters, keyset-paginated orders, counts and search.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use entity::{OrganisationKind, membership, organisation};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
@@ -98,8 +100,8 @@ pub(super) fn cursor_of(field: OrderField, org: &Organisation) -> String {
 /// One page of organisations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganisationPage {
-    /// The rows, each with its cursor.
-    pub rows: Vec<(String, Organisation)>,
+    /// The rows, each with its cursor (shared with the in-memory registry's).
+    pub rows: Vec<(String, Arc<Organisation>)>,
     /// Whether more rows follow.
     pub has_next: bool,
 }
@@ -247,7 +249,7 @@ pub async fn list(
     Ok(OrganisationPage {
         rows: rows
             .into_iter()
-            .map(|o| (cursor_of(order.field, &o), o))
+            .map(|o| (cursor_of(order.field, &o), Arc::new(o)))
             .collect(),
         has_next,
     })

@@ -1,5 +1,7 @@
 //! The rows registry reads return: only the columns reads need, decoded by position.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use entity::{MembershipKind, OrganisationKind, membership, organisation};
 use sea_orm::{
@@ -102,8 +104,10 @@ const MEMBERSHIP_COLUMNS: [membership::Column; 8] = [
 pub struct MembershipWith {
     /// The membership.
     pub membership: Membership,
-    /// The member or the group, whichever the query started from the other.
-    pub organisation: Organisation,
+    /// The member or the group, whichever the query started from the other (shared with
+    /// the in-memory registry's row: a commune's memberships name a dozen groups, whose
+    /// copies were a tenth of a list's cost).
+    pub organisation: Arc<Organisation>,
 }
 
 // Rows are decoded by position: by name, sea-orm formats a column name per value read.
@@ -162,7 +166,7 @@ impl FromQueryResult for MembershipWith {
     fn from_query_result(res: &QueryResult, _pre: &str) -> Result<Self, DbErr> {
         Ok(Self {
             membership: Membership::from_row(res)?,
-            organisation: Organisation::from_row(res, MEMBERSHIP_COLUMNS.len())?,
+            organisation: Arc::new(Organisation::from_row(res, MEMBERSHIP_COLUMNS.len())?),
         })
     }
 }

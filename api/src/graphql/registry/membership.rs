@@ -24,20 +24,20 @@ pub struct Membership {
 
 impl Membership {
     /// A membership whose group row is already loaded.
-    pub fn with_group(model: Row, group: OrgRow, at: NaiveDate) -> Self {
+    pub fn with_group(model: Row, group: impl Into<Arc<OrgRow>>, at: NaiveDate) -> Self {
         Self {
             model,
             member: None,
-            group: Some(Arc::new(group)),
+            group: Some(group.into()),
             at,
         }
     }
 
     /// A membership whose member row is already loaded.
-    pub fn with_member(model: Row, member: OrgRow, at: NaiveDate) -> Self {
+    pub fn with_member(model: Row, member: impl Into<Arc<OrgRow>>, at: NaiveDate) -> Self {
         Self {
             model,
-            member: Some(Arc::new(member)),
+            member: Some(member.into()),
             group: None,
             at,
         }

@@ -3,6 +3,7 @@
 //! async workers.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use entity::{
     OrganisationKind, assignment, assignment_scope, membership, organisation, succession,
@@ -183,7 +184,7 @@ fn index(
             o.source.starts_with("law:").then(|| o.source.clone())
         }),
         orders: Orders::new(&orgs),
-        orgs,
+        orgs: orgs.into_iter().map(Arc::new).collect(),
         links,
         texts: texts.texts,
         of_member,

@@ -3,6 +3,7 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use entity::OrganisationKind;
@@ -245,7 +246,7 @@ impl MemoryRegistry {
         let start = pos.as_ref().map_or(0, |pos| {
             sequence.partition_point(|&p| against(order, self.org(p), pos) != Ordering::Greater)
         });
-        let mut rows: Vec<&Organisation> = sequence[start..]
+        let mut rows: Vec<&Arc<Organisation>> = sequence[start..]
             .iter()
             .map(|&p| (p, self.org(p)))
             .filter(|(p, o)| m.matches(*p, o))
@@ -329,7 +330,7 @@ impl MemoryRegistry {
         Ok(hits
             .into_iter()
             .take(first)
-            .map(|(.., p)| self.org(p).clone())
+            .map(|(.., p)| Organisation::clone(self.org(p)))
             .collect())
     }
 }

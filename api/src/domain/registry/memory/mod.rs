@@ -7,6 +7,7 @@ mod declared;
 mod lists;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use entity::{MembershipKind, OrganisationKind, succession};
@@ -73,7 +74,7 @@ pub struct MemoryRegistry {
     /// The `registry_version` it copies.
     pub version: i64,
     /// Organisations by id.
-    orgs: Vec<Organisation>,
+    orgs: Vec<Arc<Organisation>>,
     links: Vec<Link>,
     /// Interned provenance texts of the links.
     texts: Vec<String>,
@@ -108,7 +109,7 @@ impl MemoryRegistry {
             .map(|p| p as u32)
     }
 
-    fn org(&self, position: u32) -> &Organisation {
+    fn org(&self, position: u32) -> &Arc<Organisation> {
         &self.orgs[position as usize]
     }
 
@@ -129,7 +130,7 @@ impl MemoryRegistry {
     pub fn by_ids(&self, ids: &[i64]) -> Vec<Organisation> {
         ids.iter()
             .filter_map(|&id| self.position(id))
-            .map(|p| self.org(p).clone())
+            .map(|p| Organisation::clone(self.org(p)))
             .collect()
     }
 
@@ -146,7 +147,7 @@ impl MemoryRegistry {
                 ps.iter()
                     .map(|&p| self.org(p))
                     .filter(|o| kind.is_none_or(|k| o.kind == k))
-                    .cloned()
+                    .map(|o| Organisation::clone(o))
                     .collect()
             })
             .unwrap_or_default();
@@ -181,7 +182,11 @@ impl MemoryRegistry {
         let candidates = self
             .by_law_source
             .get(source)
-            .map(|ps| ps.iter().map(|&p| self.org(p).clone()).collect())
+            .map(|ps| {
+                ps.iter()
+                    .map(|&p| Organisation::clone(self.org(p)))
+                    .collect()
+            })
             .unwrap_or_default();
         pick_at(candidates, at).filter(|o: &Organisation| contains(o.valid_from, o.valid_to, at))
     }
@@ -204,7 +209,7 @@ impl MemoryRegistry {
             for &p in self.state_services.get(&t.id).into_iter().flatten() {
                 let o = self.org(p);
                 if contains(o.valid_from, o.valid_to, at) {
-                    out.push(o.clone());
+                    out.push(Organisation::clone(o));
                 }
             }
         }
@@ -306,7 +311,7 @@ impl MemoryRegistry {
                         Direction::Successors => s.successor_id,
                     };
                     let other = self.position(other)?;
-                    Some((s.clone(), self.org(other).clone()))
+                    Some((s.clone(), Organisation::clone(self.org(other))))
                 })
                 .collect();
             if !rows.is_empty() {
