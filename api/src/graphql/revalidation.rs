@@ -68,6 +68,7 @@ fn scalar_fits(name: &Name, value: &Value) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 
