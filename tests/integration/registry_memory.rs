@@ -255,7 +255,9 @@ async fn memory_answers_every_read_as_sql_does() {
                         );
                         calls += 1;
                         match sql.rows.last() {
-                            Some((cursor, _)) if sql.has_next => after = Some(cursor.clone()),
+                            Some(row) if sql.has_next => {
+                                after = Some(registry::cursor_of(sql.order, row))
+                            }
                             _ => break,
                         }
                     }
@@ -274,7 +276,7 @@ async fn memory_answers_every_read_as_sql_does() {
     )
     .await
     .unwrap();
-    let cursor = by_name.rows[0].0.clone();
+    let cursor = registry::cursor_of(by_name.order, &by_name.rows[0]);
     let by_population = OrganisationOrder {
         field: OrderField::Population,
         descending: true,

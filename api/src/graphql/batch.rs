@@ -25,6 +25,13 @@ pub trait BatchLoad: Send + Sync + 'static {
         &self,
         keys: Vec<Self::Key>,
     ) -> BoxFuture<'static, AppResult<HashMap<Self::Key, Self::Value>>>;
+
+    /// The value of `key` if it is at hand without a query (data already in memory), as
+    /// `load` would give it; `None` to load it in a batch. A batch shares one query among
+    /// keys; with no query to share, it would only add a yield and a channel per key.
+    fn at_hand(&self, _key: &Self::Key) -> Option<Option<Self::Value>> {
+        None
+    }
 }
 
 type Outcome<K, V> = Result<Arc<HashMap<K, V>>, AppError>;
@@ -66,6 +73,9 @@ impl<L: BatchLoad> Batcher<L> {
     /// batch, then runs the query and publishes the result to them. Followers only wait:
     /// they never drive the query themselves, which would close the batch early.
     pub async fn load(&self, key: L::Key) -> AppResult<Option<L::Value>> {
+        if let Some(value) = self.loader.at_hand(&key) {
+            return Ok(value);
+        }
         let mut follower = None;
         {
             let mut state = self.state.lock().map_err(|_| AppError::Internal)?;

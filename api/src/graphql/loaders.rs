@@ -58,6 +58,9 @@ impl BatchLoad for OrganisationsById {
         }
         .boxed()
     }
+    fn at_hand(&self, key: &i64) -> Option<Option<Organisation>> {
+        self.0.organisation_at_hand(*key)
+    }
 }
 
 /// The memberships of a member (valid at a date, or all), with their groups.
@@ -86,6 +89,10 @@ impl BatchLoad for MembershipsOfMember {
             Ok(out)
         }
         .boxed()
+    }
+    fn at_hand(&self, &(id, at): &Self::Key) -> Option<Option<Self::Value>> {
+        let rows = self.0.memberships_at_hand(id, at)?;
+        Some(Some(Arc::new(rows)))
     }
 }
 
@@ -135,6 +142,10 @@ impl BatchLoad for MembersOfGroup {
             Ok(out)
         }
         .boxed()
+    }
+    fn at_hand(&self, key: &MembersKey) -> Option<Option<Self::Value>> {
+        let rows = self.0.members_at_hand(key.group, key.at, &key.kinds)?;
+        Some(Some(Arc::new(rows)))
     }
 }
 

@@ -351,10 +351,7 @@ pub async fn holders<C: ConnectionTrait>(
             let page = reads
                 .list(&filter, Default::default(), at, 500, None)
                 .await?;
-            page.rows
-                .into_iter()
-                .map(|(_, o)| Arc::unwrap_or_clone(o))
-                .collect()
+            page.rows.into_iter().map(Arc::unwrap_or_clone).collect()
         }
     };
     let classes = classes(reads, catalogue, &declarations, &territories, at).await?;

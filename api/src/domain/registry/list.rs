@@ -89,8 +89,9 @@ pub(super) fn position_after(
     }
 }
 
-/// The cursor of `org` in a list of the given order.
-pub(super) fn cursor_of(field: OrderField, org: &Organisation) -> String {
+/// The cursor of `org` in a list of the given order (encoded when a client asks for it:
+/// most pages are read without their cursors).
+pub fn cursor_of(field: OrderField, org: &Organisation) -> String {
     encode_cursor(&Position {
         v: sort_value(field, org),
         id: org.id,
@@ -100,8 +101,10 @@ pub(super) fn cursor_of(field: OrderField, org: &Organisation) -> String {
 /// One page of organisations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganisationPage {
-    /// The rows, each with its cursor (shared with the in-memory registry's).
-    pub rows: Vec<(String, Arc<Organisation>)>,
+    /// The rows (shared with the in-memory registry's).
+    pub rows: Vec<Arc<Organisation>>,
+    /// The order of the list, which the rows' cursors encode ([`cursor_of`]).
+    pub order: OrderField,
     /// Whether more rows follow.
     pub has_next: bool,
 }
@@ -247,10 +250,8 @@ pub async fn list(
     let has_next = rows.len() > first;
     rows.truncate(first);
     Ok(OrganisationPage {
-        rows: rows
-            .into_iter()
-            .map(|o| (cursor_of(order.field, &o), Arc::new(o)))
-            .collect(),
+        rows: rows.into_iter().map(Arc::new).collect(),
+        order: order.field,
         has_next,
     })
 }

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
 
 pub use links::{Direction, members_of, memberships_of, successions_of};
 pub use list::{
-    OrderField, OrganisationFilter, OrganisationOrder, OrganisationPage, count, list,
+    OrderField, OrganisationFilter, OrganisationOrder, OrganisationPage, count, cursor_of, list,
     normalise_filter, search,
 };
 pub use reads::{Reads, RegistryCache, version};

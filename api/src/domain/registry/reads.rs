@@ -252,6 +252,45 @@ impl Reads {
         }
     }
 
+    /// The in-memory registry these reads are pinned to, once the first read chose it (and
+    /// while pinning is allowed): what a later read of the request answers from, without
+    /// waiting. None before the first read, or when reads go to SQL.
+    fn at_hand(&self) -> Option<&MemoryRegistry> {
+        let pin = self.pin.as_ref()?;
+        if !(pin.allowed)() {
+            return None;
+        }
+        pin.held.get()?.as_deref()
+    }
+
+    /// [`Reads::by_ids`] of one organisation, when the answer is at hand in memory (none:
+    /// ask `by_ids`). Loaders answer from here without gathering a batch: with no query to
+    /// share, a batch would only cost a yield and a channel per key.
+    pub fn organisation_at_hand(&self, id: i64) -> Option<Option<Organisation>> {
+        self.at_hand().map(|m| m.by_id(id))
+    }
+
+    /// [`Reads::memberships_of`] of one member, when at hand in memory (as
+    /// [`Reads::organisation_at_hand`]).
+    pub fn memberships_at_hand(
+        &self,
+        member: i64,
+        at: Option<NaiveDate>,
+    ) -> Option<Vec<MembershipWith>> {
+        self.at_hand().map(|m| m.memberships_of_member(member, at))
+    }
+
+    /// [`Reads::members_of`] of one group, when at hand in memory (as
+    /// [`Reads::organisation_at_hand`]).
+    pub fn members_at_hand(
+        &self,
+        group: i64,
+        at: NaiveDate,
+        kinds: &[OrganisationKind],
+    ) -> Option<Vec<MembershipWith>> {
+        self.at_hand().map(|m| m.members_of_group(group, at, kinds))
+    }
+
     /// The declared assignments in effect at `at` (of `competence` when given) with their
     /// scopes, from memory; none when the memory is not current (the caller reads SQL).
     pub async fn declared_in_effect(

@@ -10,7 +10,9 @@ mod organisation;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Interface, Object, Result};
 
-pub use connection::{MembershipConnection, OrganisationConnection, OrganisationListInfo};
+pub use connection::{
+    MembershipConnection, OrganisationConnection, OrganisationCursor, OrganisationListInfo,
+};
 pub use contact_point::ContactPoint;
 pub use enums::{
     MembershipKind, OrderDirection, OrganisationKind, OrganisationOrderField, SuccessionKind,
@@ -271,6 +273,7 @@ impl RegistryQuery {
         let page = if empty {
             registry::OrganisationPage {
                 rows: Vec::new(),
+                order: order.field,
                 has_next: false,
             }
         } else {
@@ -283,11 +286,10 @@ impl RegistryQuery {
             page.has_next,
             OrganisationListInfo { filter, at, empty },
         );
-        connection.edges.extend(
-            page.rows
-                .into_iter()
-                .map(|(cursor, o)| Edge::new(cursor, Organisation::new(o, at))),
-        );
+        connection.edges.extend(page.rows.into_iter().map(|o| {
+            let cursor = OrganisationCursor::Row(page.order, o.clone());
+            Edge::new(cursor, Organisation::new(o, at))
+        }));
         Ok(connection)
     }
 

@@ -11,7 +11,7 @@ use entity::OrganisationKind;
 use super::MemoryRegistry;
 use crate::domain::contains;
 use crate::domain::registry::list::{
-    Position, SortValue, cursor_of, escape_like, position_after, search_text,
+    Position, SortValue, escape_like, position_after, search_text,
 };
 use crate::domain::registry::rows::Organisation;
 use crate::domain::registry::{
@@ -108,6 +108,8 @@ struct Matcher<'a> {
     /// Positions of the members of `filter.member_of`, sorted.
     members: Option<Vec<u32>>,
     contains: Option<String>,
+    /// The filter's name prefix and the end of its range, `prefix~` (as in SQL).
+    starts: Option<(&'a str, String)>,
 }
 
 impl Matcher<'_> {
@@ -129,15 +131,9 @@ impl Matcher<'_> {
                 .contains
                 .as_deref()
                 .is_none_or(|t| o.search_name.contains(t))
-            && starts_with(f, o)
-    }
-}
-
-/// The SQL range `[prefix, prefix~)` on the folded name.
-fn starts_with(f: &OrganisationFilter, o: &Organisation) -> bool {
-    match f.name_starts_with.as_deref().filter(|t| !t.is_empty()) {
-        None => true,
-        Some(prefix) => o.search_name.as_str() >= prefix && o.search_name < format!("{prefix}~"),
+            && self.starts.as_ref().is_none_or(|(prefix, end)| {
+                o.search_name.as_str() >= *prefix && o.search_name < *end
+            })
     }
 }
 
@@ -157,11 +153,18 @@ impl MemoryRegistry {
             .as_deref()
             .filter(|t| !t.is_empty())
             .map(escape_like);
+        // The SQL range `[prefix, prefix~)` on the folded name.
+        let starts = filter
+            .name_starts_with
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(|prefix| (prefix, format!("{prefix}~")));
         Matcher {
             filter,
             at,
             members,
             contains,
+            starts,
         }
     }
 
@@ -256,10 +259,8 @@ impl MemoryRegistry {
         let has_next = rows.len() > first;
         rows.truncate(first);
         Ok(OrganisationPage {
-            rows: rows
-                .into_iter()
-                .map(|o| (cursor_of(order.field, o), o.clone()))
-                .collect(),
+            rows: rows.into_iter().cloned().collect(),
+            order: order.field,
             has_next,
         })
     }

@@ -128,10 +128,12 @@ impl MemoryRegistry {
 
     /// Organisations by id, in no particular order.
     pub fn by_ids(&self, ids: &[i64]) -> Vec<Organisation> {
-        ids.iter()
-            .filter_map(|&id| self.position(id))
-            .map(|p| Organisation::clone(self.org(p)))
-            .collect()
+        ids.iter().filter_map(|&id| self.by_id(id)).collect()
+    }
+
+    /// The organisation with id `id`.
+    pub fn by_id(&self, id: i64) -> Option<Organisation> {
+        self.position(id).map(|p| Organisation::clone(self.org(p)))
     }
 
     fn by_code(
@@ -225,27 +227,28 @@ impl MemoryRegistry {
         member_ids: &[i64],
         at: Option<NaiveDate>,
     ) -> HashMap<i64, Vec<MembershipWith>> {
-        let mut out = HashMap::new();
-        for &id in member_ids {
-            let Some(p) = self.position(id) else {
-                continue;
-            };
-            let rows: Vec<MembershipWith> = self
-                .of_member
-                .of(p)
-                .iter()
-                .map(|&l| &self.links[l as usize])
-                .filter(|l| at.is_none_or(|at| contains(l.valid_from, l.valid_to, at)))
-                .map(|l| MembershipWith {
-                    membership: self.membership(l),
-                    organisation: self.org(l.group).clone(),
-                })
-                .collect();
-            if !rows.is_empty() {
-                out.insert(id, rows);
-            }
-        }
-        out
+        member_ids
+            .iter()
+            .map(|&id| (id, self.memberships_of_member(id, at)))
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect()
+    }
+
+    /// The memberships of one member (valid at `at` when given), with their group.
+    pub fn memberships_of_member(&self, id: i64, at: Option<NaiveDate>) -> Vec<MembershipWith> {
+        let Some(p) = self.position(id) else {
+            return Vec::new();
+        };
+        self.of_member
+            .of(p)
+            .iter()
+            .map(|&l| &self.links[l as usize])
+            .filter(|l| at.is_none_or(|at| contains(l.valid_from, l.valid_to, at)))
+            .map(|l| MembershipWith {
+                membership: self.membership(l),
+                organisation: self.org(l.group).clone(),
+            })
+            .collect()
     }
 
     /// Positions of the members of the group at `position` valid at `at`, by folded name.
@@ -265,24 +268,30 @@ impl MemoryRegistry {
         at: NaiveDate,
         kinds: &[OrganisationKind],
     ) -> HashMap<i64, Vec<MembershipWith>> {
-        let mut out = HashMap::new();
-        for &id in group_ids {
-            let Some(p) = self.position(id) else {
-                continue;
-            };
-            let rows: Vec<MembershipWith> = self
-                .member_links(p, at)
-                .filter(|l| kinds.is_empty() || kinds.contains(&self.org(l.member).kind))
-                .map(|l| MembershipWith {
-                    membership: self.membership(l),
-                    organisation: self.org(l.member).clone(),
-                })
-                .collect();
-            if !rows.is_empty() {
-                out.insert(id, rows);
-            }
-        }
-        out
+        group_ids
+            .iter()
+            .map(|&id| (id, self.members_of_group(id, at, kinds)))
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect()
+    }
+
+    /// The members of one group valid at `at` (of `kinds`, unless empty), by folded name.
+    pub fn members_of_group(
+        &self,
+        id: i64,
+        at: NaiveDate,
+        kinds: &[OrganisationKind],
+    ) -> Vec<MembershipWith> {
+        let Some(p) = self.position(id) else {
+            return Vec::new();
+        };
+        self.member_links(p, at)
+            .filter(|l| kinds.is_empty() || kinds.contains(&self.org(l.member).kind))
+            .map(|l| MembershipWith {
+                membership: self.membership(l),
+                organisation: self.org(l.member).clone(),
+            })
+            .collect()
     }
 
     /// The successions of each organisation, with the organisation at the other end (as
