@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
+use futures_util::FutureExt;
 
 use super::connection::{MembershipConnection, members_page};
 use super::contact_point::ContactPoint;
@@ -78,6 +79,9 @@ fn kinds_filter(kinds: Option<Vec<OrganisationKind>>) -> Vec<entity::Organisatio
 
 /// A public institution or partner: commune, intercommunality, département, région, State
 /// service… over one period of legal existence.
+// Resolvers that query the database themselves box that query: async-graphql moves every
+// field's future into a box as large as the largest field's, so one large future made `name`
+// as costly to start as `mandates`.
 #[Object]
 impl Organisation {
     /// Opaque global ID.
@@ -293,7 +297,9 @@ impl Organisation {
         status: Option<Vec<AgreementStatus>>,
         at: Option<Date>,
     ) -> Result<Vec<Agreement>> {
-        agreements::of_organisation(ctx, self.model.id, status, at.map(|d| d.0)).await
+        agreements::of_organisation(ctx, self.model.id, status, at.map(|d| d.0))
+            .boxed()
+            .await
     }
 
     /// Mandates it granted (`granted: true`, the default: organisations acting for it) or
@@ -314,6 +320,7 @@ impl Organisation {
             include_ended,
             req.now,
         )
+        .boxed()
         .await?;
         Ok(rows
             .into_iter()
@@ -343,7 +350,9 @@ impl Organisation {
                 .collect(),
             overdue,
         };
-        crate::graphql::referrals::page(ctx, self.model.id, query, first, after).await
+        crate::graphql::referrals::page(ctx, self.model.id, query, first, after)
+            .boxed()
+            .await
     }
 
     /// The terms it commits to for the referrals it handles (public).
@@ -351,13 +360,17 @@ impl Organisation {
         &self,
         ctx: &Context<'_>,
     ) -> Result<crate::graphql::referrals::ReferralDeadlines> {
-        let terms = crate::domain::referrals::deadlines::of(&state(ctx)?.db, self.model.id).await?;
+        let terms = crate::domain::referrals::deadlines::of(&state(ctx)?.db, self.model.id)
+            .boxed()
+            .await?;
         Ok(crate::graphql::referrals::ReferralDeadlines(terms))
     }
 
     /// The resources it shares that the caller may see (retired ones too), oldest first.
     async fn resources(&self, ctx: &Context<'_>) -> Result<Vec<Resource>> {
-        resources::of_organisation(ctx, self.model.id, self.at).await
+        resources::of_organisation(ctx, self.model.id, self.at)
+            .boxed()
+            .await
     }
 
     /// Reservations of the resources it owns (`OWNER`) or that it requested (`REQUESTER`),
@@ -369,7 +382,9 @@ impl Organisation {
         status: Option<Vec<ReservationStatus>>,
         first: Option<i32>,
     ) -> Result<Vec<Reservation>> {
-        resources::reservations_of(ctx, self.model.id, side, status, first, self.at).await
+        resources::reservations_of(ctx, self.model.id, side, status, first, self.at)
+            .boxed()
+            .await
     }
 
     /// The contact points the caller may see: `PUBLIC` ones for everyone, `PARTNERS` ones
