@@ -108,6 +108,10 @@ pub struct MembersKey {
 }
 
 /// The members of a group at a date, with the member organisations.
+///
+/// Always batched, even when the registry copy is at hand: member lists are long, and a list
+/// of groups answered without a yield (Q2, 50 groups) served a quarter fewer requests under 16
+/// clients, though each cost less CPU (see `docs/benchmarks.md`, 2026-12-05).
 pub struct MembersOfGroup(Reads);
 
 impl BatchLoad for MembersOfGroup {
@@ -142,10 +146,6 @@ impl BatchLoad for MembersOfGroup {
             Ok(out)
         }
         .boxed()
-    }
-    fn at_hand(&self, key: &MembersKey) -> Option<Option<Self::Value>> {
-        let rows = self.0.members_at_hand(key.group, key.at, &key.kinds)?;
-        Some(Some(Arc::new(rows)))
     }
 }
 

@@ -280,17 +280,6 @@ impl Reads {
         self.at_hand().map(|m| m.memberships_of_member(member, at))
     }
 
-    /// [`Reads::members_of`] of one group, when at hand in memory (as
-    /// [`Reads::organisation_at_hand`]).
-    pub fn members_at_hand(
-        &self,
-        group: i64,
-        at: NaiveDate,
-        kinds: &[OrganisationKind],
-    ) -> Option<Vec<MembershipWith>> {
-        self.at_hand().map(|m| m.members_of_group(group, at, kinds))
-    }
-
     /// The declared assignments in effect at `at` (of `competence` when given) with their
     /// scopes, from memory; none when the memory is not current (the caller reads SQL).
     pub async fn declared_in_effect(

@@ -276,7 +276,7 @@ impl MemoryRegistry {
     }
 
     /// The members of one group valid at `at` (of `kinds`, unless empty), by folded name.
-    pub fn members_of_group(
+    fn members_of_group(
         &self,
         id: i64,
         at: NaiveDate,
