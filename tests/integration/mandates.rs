@@ -1,6 +1,7 @@
 //! Mandates: one partner application token acts for every organisation that mandated it, with
 //! the roles granted, for the period granted, until revoked; bad grants change nothing.
 
+use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, error_code, token};
@@ -311,4 +312,82 @@ async fn bad_grants_are_refused_and_change_nothing() {
         other["data"]["grantMandate"]["userErrors"][0]["code"], "CONFLICT",
         "{other}"
     );
+}
+
+/// The `revokeMandate` audit records of Vitré's mandates.
+async fn revocations_audited(app: &TestApp) -> usize {
+    let vitre = app
+        .query(r#"{ organisation(siren: "213503600") { id } }"#, json!({}))
+        .await["organisation"]["id"]
+        .clone();
+    let (_, audit) = app
+        .graphql_as(
+            Some(&admin_of(VITRE)),
+            "query($o: ID!) { auditLog(first: 100, filter: { organisation: $o, entityType: \"Mandate\" }) { nodes { action } } }",
+            json!({ "o": vitre }),
+        )
+        .await;
+    audit["data"]["auditLog"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{audit}"))
+        .iter()
+        .filter(|n| n["action"] == "revokeMandate")
+        .count()
+}
+
+/// The same grant sent many times at once gives one mandate; revocations of it sent at once,
+/// all based on the version read, revoke it once: the others are conflicts, and the audit
+/// trail records one revocation. The races are real on PostgreSQL (SQLite serialises writers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_mandate_granted_and_revoked_many_times_at_once_is_granted_and_revoked_once() {
+    let app = TestApp::new().await;
+    let (app_id, _) = application(&app).await;
+    let vitre = admin_of(VITRE);
+    const ROUNDS: usize = 4;
+    for round in 1..=ROUNDS {
+        let grants = join_all((0..6).map(|_| {
+            grant(
+                &app,
+                &vitre,
+                json!({ "grantorId": VITRE, "granteeId": app_id, "roles": ["EDITOR"] }),
+            )
+        }))
+        .await;
+        let granted: Vec<&Value> = grants
+            .iter()
+            .map(|b| &b["data"]["grantMandate"]["mandate"])
+            .filter(|m| m.is_object())
+            .collect();
+        assert_eq!(granted.len(), 1, "round {round}: {grants:#?}");
+        for b in grants
+            .iter()
+            .filter(|b| !b["data"]["grantMandate"]["mandate"].is_object())
+        {
+            assert_eq!(
+                b["data"]["grantMandate"]["userErrors"][0]["code"], "CONFLICT",
+                "{b}"
+            );
+        }
+        let m = granted[0];
+        let revocations = join_all((0..6).map(|i| {
+            app.graphql_as(
+                Some(&vitre),
+                REVOKE,
+                json!({ "input": { "id": m["id"], "version": m["version"], "reason": format!("Révocation {i}") } }),
+            )
+        }))
+        .await;
+        let mut landed = 0;
+        for (_, b) in &revocations {
+            match b["data"]["revokeMandate"]["mandate"]["inForce"].as_bool() {
+                Some(false) => landed += 1,
+                _ => assert_eq!(
+                    b["data"]["revokeMandate"]["userErrors"][0]["code"], "CONFLICT",
+                    "{b}"
+                ),
+            }
+        }
+        assert_eq!(landed, 1, "round {round}: {revocations:#?}");
+        assert_eq!(revocations_audited(&app).await, round);
+    }
 }

@@ -5,15 +5,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use entity::mandate;
+use entity::{mandate, organisation};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 use serde_json::json;
 
 use super::audit::{Change, Operation, WriteContext};
-use super::{authz, codes, idempotency, registry};
+use super::{authz, codes, idempotency, registry, versioned};
 use crate::auth::{Actor, Role};
 use crate::error::{AppError, AppResult};
 
@@ -183,6 +183,9 @@ pub async fn grant(
             "no organisation of the registry exists with this identifier today",
         ));
     }
+    // Grants of one grantor take turns, so that of two identical grants at once the second
+    // sees the first.
+    super::lock_row::<organisation::Entity, _>(&txn, new.grantor_id).await?;
     let open = mandate::Entity::find()
         .filter(mandate::Column::GrantorId.eq(new.grantor_id))
         .filter(mandate::Column::GranteeId.eq(new.grantee_id))
@@ -272,12 +275,17 @@ pub async fn revoke(
         ));
     }
     let before = mandate_json(&found);
-    let mut active: mandate::ActiveModel = found.into();
-    active.revoked_at = Set(Some(ctx.now));
-    active.revocation_reason = Set(reason);
-    active.version = Set(version + 1);
-    active.updated_at = Set(ctx.now);
-    let revoked = active.update(&txn).await?;
+    let changes = mandate::ActiveModel {
+        revoked_at: Set(Some(ctx.now)),
+        revocation_reason: Set(reason),
+        ..Default::default()
+    };
+    // Two revocations that read the same version: one lands, the other is a conflict.
+    versioned::save(&txn, changes, id, version, ctx.now).await?;
+    let revoked = mandate::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::Internal)?;
     txn.record(Change {
         action: "revokeMandate",
         entity_type: "Mandate",

@@ -24,6 +24,7 @@ pub mod shared_read;
 pub mod territory;
 pub mod text;
 pub mod unit_of_work;
+pub mod versioned;
 
 use chrono::NaiveDate;
 use sea_orm::{

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::audit::{Change, Operation, WriteContext};
 use super::registry::{self, Organisation};
-use super::{authz, codes, idempotency};
+use super::{authz, codes, idempotency, versioned};
 use crate::error::{AppError, AppResult};
 
 /// Changes to a profile; `None` leaves a field as it is, `Some(None)` clears it.
@@ -114,30 +114,18 @@ pub async fn update_profile(
     if before.version != version {
         return Err(stale(before.version));
     }
-    let mut update = organisation::Entity::update_many()
-        .col_expr(organisation::Column::Version, (version + 1).into())
-        .col_expr(organisation::Column::UpdatedAt, ctx.now.into())
-        .filter(organisation::Column::Id.eq(id))
-        .filter(organisation::Column::Version.eq(version));
+    let mut update = organisation::ActiveModel::default();
     if changes.alternate_names.is_some() {
-        update = update.col_expr(
-            organisation::Column::AlternateNames,
-            Some(serde_json::to_string(&names).unwrap_or_default()).into(),
-        );
-        update = update.col_expr(
-            organisation::Column::SearchAliases,
-            crate::domain::text::aliases(&names).into(),
-        );
+        update.alternate_names = Set(Some(serde_json::to_string(&names).unwrap_or_default()));
+        update.search_aliases = Set(crate::domain::text::aliases(&names));
     }
     if let Some(d) = description {
-        update = update.col_expr(organisation::Column::Description, d.into());
+        update.description = Set(d);
     }
     if let Some(w) = changes.website.clone() {
-        update = update.col_expr(organisation::Column::Website, w.into());
+        update.website = Set(w);
     }
-    if update.exec(&txn).await?.rows_affected != 1 {
-        return Err(stale(version + 1));
-    }
+    versioned::save(&txn, update, id, version, ctx.now).await?;
     let after = organisation::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -305,19 +293,13 @@ pub async fn update_contact_point(
         None => before.label.clone(),
     };
     let visibility = changes.visibility.unwrap_or(before.visibility);
-    let result = contact_point::Entity::update_many()
-        .col_expr(contact_point::Column::Value, value.into())
-        .col_expr(contact_point::Column::Label, label.into())
-        .col_expr(contact_point::Column::Visibility, visibility.into())
-        .col_expr(contact_point::Column::Version, (version + 1).into())
-        .col_expr(contact_point::Column::UpdatedAt, ctx.now.into())
-        .filter(contact_point::Column::Id.eq(id))
-        .filter(contact_point::Column::Version.eq(version))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
-        return Err(stale(version + 1));
-    }
+    let update = contact_point::ActiveModel {
+        value: Set(value),
+        label: Set(label),
+        visibility: Set(visibility),
+        ..Default::default()
+    };
+    versioned::save(&txn, update, id, version, ctx.now).await?;
     let after = contact_point::Entity::find_by_id(id)
         .one(&txn)
         .await?

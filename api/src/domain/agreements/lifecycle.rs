@@ -4,10 +4,7 @@
 
 use chrono::NaiveDate;
 use entity::{AgreementStatus, agreement};
-use sea_orm::{
-    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveEnum, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::json;
 
 pub use super::content::{AgreementContent, AgreementEdit};
@@ -17,7 +14,7 @@ use crate::auth::Role;
 use crate::domain::audit::{self, Change, Operation, WriteContext};
 use crate::domain::competences::Catalogue;
 use crate::domain::consent::{self, Subject, Tally};
-use crate::domain::{authz, codes, idempotency};
+use crate::domain::{authz, codes, idempotency, versioned};
 use crate::error::{AppError, AppResult};
 
 /// Who may act for a party: its editors draft and propose, its admins sign and terminate.
@@ -139,25 +136,11 @@ async fn save<C: ConnectionTrait>(
     txn: &C,
     ctx: &WriteContext,
     before: &Agreement,
-    mut changes: agreement::ActiveModel,
+    changes: agreement::ActiveModel,
 ) -> AppResult<Agreement> {
-    changes.version = Set(before.model.version + 1);
-    changes.updated_at = Set(ctx.now);
-    let res = agreement::Entity::update_many()
-        .set(changes)
-        .filter(agreement::Column::Id.eq(before.model.id))
-        .filter(agreement::Column::Version.eq(before.model.version))
-        .exec(txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(AppError::Conflict(
-            "the agreement changed concurrently".into(),
-        ));
-    }
-    by_ids(txn, &[before.model.id])
-        .await?
-        .pop()
-        .ok_or(AppError::Internal)
+    let (id, version) = (before.model.id, before.model.version);
+    versioned::save(txn, changes, id, version, ctx.now).await?;
+    by_ids(txn, &[id]).await?.pop().ok_or(AppError::Internal)
 }
 
 /// Edits a draft (the drafting party's editors and admins).

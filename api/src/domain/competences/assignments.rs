@@ -17,7 +17,7 @@ use serde_json::json;
 use super::catalogue::{Beneficiary, Catalogue, Level};
 use crate::domain::audit::{self, Change, Operation, WriteContext};
 use crate::domain::territory::{communes_of, groups_of};
-use crate::domain::{authz, codes, valid_at};
+use crate::domain::{authz, codes, valid_at, versioned};
 use crate::error::{AppError, AppResult};
 
 /// Most communes a listed scope may name.
@@ -584,20 +584,7 @@ async fn save<C: ConnectionTrait>(
     operation: Operation,
 ) -> AppResult<Assignment> {
     let id = before.model.id;
-    let mut after = after;
-    after.version = Set(before.model.version + 1);
-    after.updated_at = Set(ctx.now);
-    let res = assignment::Entity::update_many()
-        .set(after)
-        .filter(assignment::Column::Id.eq(id))
-        .filter(assignment::Column::Version.eq(before.model.version))
-        .exec(txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(AppError::Conflict(
-            "the assignment changed concurrently".into(),
-        ));
-    }
+    versioned::save(txn, after, id, before.model.version, ctx.now).await?;
     if let Some(scope) = scope {
         write_scope(txn, id, scope).await?;
     }

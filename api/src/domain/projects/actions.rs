@@ -16,8 +16,8 @@ use super::lifecycle::may_plan;
 use super::{Project, for_change, record};
 use crate::auth::Role;
 use crate::domain::audit::{Operation, WriteContext};
-use crate::domain::codes;
 use crate::domain::competences::Catalogue;
+use crate::domain::{codes, versioned};
 use crate::error::{AppError, AppResult};
 
 /// What an action links to, stored with it.
@@ -229,17 +229,7 @@ pub async fn update(
     check_links(&txn, &content.links).await?;
     let mut row = check(&p, catalogue, content)?;
     row.project_id = sea_orm::ActiveValue::NotSet;
-    row.version = Set(version + 1);
-    row.updated_at = Set(ctx.now);
-    let res = project_action::Entity::update_many()
-        .set(row)
-        .filter(project_action::Column::Id.eq(id))
-        .filter(project_action::Column::Version.eq(version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(AppError::stale("project action", version + 1));
-    }
+    versioned::save(&txn, row, id, version, ctx.now).await?;
     let after = project_action::Entity::find_by_id(id)
         .one(&txn)
         .await?

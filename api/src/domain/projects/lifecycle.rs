@@ -6,16 +6,14 @@ use chrono::NaiveDate;
 use entity::{
     ProjectKind, ProjectRole, ProjectStatus, project_commune, project_party, territorial_project,
 };
-use sea_orm::{
-    ActiveEnum, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveEnum, ActiveValue::Set, DatabaseConnection, EntityTrait};
 use serde_json::json;
 
 use super::{Project, by_ids_in, for_change, record, snapshot};
 use crate::auth::Role;
 use crate::domain::audit::{Operation, WriteContext};
 use crate::domain::consent::{self, Subject, Tally};
-use crate::domain::{authz, codes, idempotency, territory};
+use crate::domain::{authz, codes, idempotency, territory, versioned};
 use crate::error::{AppError, AppResult};
 
 /// A project to draft.
@@ -189,30 +187,14 @@ async fn save<C: sea_orm::ConnectionTrait>(
     before: &Project,
     status: ProjectStatus,
 ) -> AppResult<Project> {
-    let res = territorial_project::Entity::update_many()
-        .col_expr(territorial_project::Column::Status, status.into())
-        .col_expr(
-            territorial_project::Column::SignedAt,
-            (status == ProjectStatus::Signed).then_some(ctx.now).into(),
-        )
-        .col_expr(
-            territorial_project::Column::Version,
-            (before.model.version + 1).into(),
-        )
-        .col_expr(territorial_project::Column::UpdatedAt, ctx.now.into())
-        .filter(territorial_project::Column::Id.eq(before.model.id))
-        .filter(territorial_project::Column::Version.eq(before.model.version))
-        .exec(txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(AppError::Conflict(
-            "the project changed concurrently".into(),
-        ));
-    }
-    by_ids_in(txn, &[before.model.id])
-        .await?
-        .pop()
-        .ok_or(AppError::Internal)
+    let changes = territorial_project::ActiveModel {
+        status: Set(status),
+        signed_at: Set((status == ProjectStatus::Signed).then_some(ctx.now)),
+        ..Default::default()
+    };
+    let (id, version) = (before.model.id, before.model.version);
+    versioned::save(txn, changes, id, version, ctx.now).await?;
+    by_ids_in(txn, &[id]).await?.pop().ok_or(AppError::Internal)
 }
 
 /// Proposes a draft to its signatories (the drafting party's editors and admins): it is

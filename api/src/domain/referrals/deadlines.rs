@@ -4,11 +4,12 @@
 
 use chrono::{DateTime, Duration, Months, Utc};
 use entity::referral_deadlines;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::json;
 
 use crate::auth::Role;
 use crate::domain::audit::{Change, Operation, WriteContext};
+use crate::domain::versioned;
 use crate::error::{AppError, AppResult};
 
 /// Days a handler has to acknowledge a referral, from its arrival at that handler, unless it
@@ -119,23 +120,11 @@ pub async fn set(
         version: Set(version + 1),
         updated_at: Set(ctx.now),
     };
-    let written = if version == 0 {
+    if version == 0 {
         // Two first settings at once: the primary key lets one in, the other is a conflict.
         referral_deadlines::Entity::insert(row).exec(&txn).await?;
-        1
     } else {
-        referral_deadlines::Entity::update_many()
-            .set(row)
-            .filter(referral_deadlines::Column::OrganisationId.eq(org))
-            .filter(referral_deadlines::Column::Version.eq(version))
-            .exec(&txn)
-            .await?
-            .rows_affected
-    };
-    if written != 1 {
-        return Err(AppError::Conflict(
-            "the referral deadlines changed while they were set: read them again".into(),
-        ));
+        versioned::save(&txn, row, org, version, ctx.now).await?;
     }
     let after = of(&txn, org).await?;
     let as_json = |d: &Deadlines| json!({"acknowledgeDays": d.acknowledge_days, "answerDays": d.answer_days, "version": d.version});

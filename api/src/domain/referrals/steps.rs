@@ -3,14 +3,14 @@
 //! version, one lands and the other is a `CONFLICT` that changes nothing.
 
 use entity::{CompetenceRole, ReferralStatus, referral, referral_hop};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 
 use super::{Referral, audit_json, by_ids_in, deadlines};
 use crate::AppState;
 use crate::auth::Role;
 use crate::domain::audit::{Change, Operation, WriteContext};
 use crate::domain::competences;
-use crate::domain::{codes, idempotency};
+use crate::domain::{codes, idempotency, versioned};
 use crate::error::{AppError, AppResult};
 
 /// A referral to file.
@@ -275,11 +275,7 @@ pub async fn step(
             "a referral that is {status} cannot be {what}"
         )))
     };
-    let mut next = referral::ActiveModel {
-        version: Set(version + 1),
-        updated_at: Set(now),
-        ..Default::default()
-    };
+    let mut next = referral::ActiveModel::default();
     let mut hop = None;
     match &step {
         Step::Acknowledge => {
@@ -382,18 +378,7 @@ pub async fn step(
             next.erased_at = Set(Some(now));
         }
     }
-    // Conditional on the version read: of two steps at once, one lands.
-    let updated = referral::Entity::update_many()
-        .set(next)
-        .filter(referral::Column::Id.eq(id))
-        .filter(referral::Column::Version.eq(version))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Err(AppError::Conflict(
-            "the referral changed while this step was taken: read it again".into(),
-        ));
-    }
+    versioned::save(&txn, next, id, version, now).await?;
     if let Some(hop) = hop {
         referral_hop::Entity::insert(hop).exec(&txn).await?;
     }

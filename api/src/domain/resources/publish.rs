@@ -13,7 +13,7 @@ use super::reservations::peak;
 use super::{Period, Resource, by_ids, from_milli, snapshot};
 use crate::domain::audit::{Change, Operation, WriteContext};
 use crate::domain::text::fold;
-use crate::domain::{authz, codes, idempotency};
+use crate::domain::{authz, codes, idempotency, versioned};
 use crate::error::{AppError, AppResult};
 
 /// Who a resource may serve.
@@ -399,33 +399,22 @@ pub async fn update(
             }
         }
     }
-    let res = resource::Entity::update_many()
-        .set(resource::ActiveModel {
-            search_text: Set(search_text(&f)),
-            name: Set(f.name.clone()),
-            description: Set(f.description.clone()),
-            capacity_milli: Set(f.capacity_milli),
-            unit: Set(f.unit.clone()),
-            location_id: Set(location),
-            cost_model: Set(f.cost_model),
-            cost_amount_cents: Set(f.cost_amount_cents),
-            conditions: Set(f.conditions.clone()),
-            visibility: Set(f.visibility),
-            status: Set(status),
-            booking_policy: Set(f.booking_policy),
-            version: Set(version + 1),
-            updated_at: Set(ctx.now),
-            ..Default::default()
-        })
-        .filter(resource::Column::Id.eq(id))
-        .filter(resource::Column::Version.eq(version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(AppError::Conflict(
-            "the resource changed concurrently".into(),
-        ));
-    }
+    let changes = resource::ActiveModel {
+        search_text: Set(search_text(&f)),
+        name: Set(f.name.clone()),
+        description: Set(f.description.clone()),
+        capacity_milli: Set(f.capacity_milli),
+        unit: Set(f.unit.clone()),
+        location_id: Set(location),
+        cost_model: Set(f.cost_model),
+        cost_amount_cents: Set(f.cost_amount_cents),
+        conditions: Set(f.conditions.clone()),
+        visibility: Set(f.visibility),
+        status: Set(status),
+        booking_policy: Set(f.booking_policy),
+        ..Default::default()
+    };
+    versioned::save(&txn, changes, id, version, ctx.now).await?;
     write_coverage(&txn, id, &f.coverage).await?;
     let after = by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal)?;
     txn.record(Change {

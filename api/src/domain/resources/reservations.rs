@@ -15,7 +15,7 @@ use super::{Period, Resource, eligibility, from_milli};
 use crate::auth::Role;
 use crate::domain::agreements;
 use crate::domain::audit::{Change, Operation, WriteContext};
-use crate::domain::{authz, codes, idempotency};
+use crate::domain::{authz, codes, idempotency, versioned};
 use crate::error::{AppError, AppResult};
 
 /// A reservation to request.
@@ -448,25 +448,14 @@ pub async fn decide(
         Decision::Decline => "declineReservation",
         Decision::Cancel => "cancelReservation",
     };
-    let res = reservation::Entity::update_many()
-        .set(reservation::ActiveModel {
-            status: Set(next),
-            reason: Set(reason.or(current.reason.clone())),
-            decided_by: Set(ctx.actor.subject.clone()),
-            decided_at: Set(Some(now)),
-            version: Set(current.version + 1),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .filter(reservation::Column::Id.eq(id))
-        .filter(reservation::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(AppError::Conflict(
-            "the reservation changed concurrently".into(),
-        ));
-    }
+    let changes = reservation::ActiveModel {
+        status: Set(next),
+        reason: Set(reason.or(current.reason.clone())),
+        decided_by: Set(ctx.actor.subject.clone()),
+        decided_at: Set(Some(now)),
+        ..Default::default()
+    };
+    versioned::save(&txn, changes, id, current.version, now).await?;
     let after = by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal)?;
     txn.record(Change {
         action,
