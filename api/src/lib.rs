@@ -3,6 +3,7 @@
 //! The library exposes [`app`] (the router) and [`serve`]; `main.rs` only parses the
 //! configuration and calls them.
 
+pub mod allocator;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -16,9 +16,8 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-// Request handling allocates many small objects; mimalloc halves their cost against glibc's.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: api::allocator::Mimalloc = api::allocator::Mimalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -1228,3 +1228,84 @@ async fn satisfaction_barometers_from_surveys_and_referral_ratings_are_hidden_be
         "{read}"
     );
 }
+
+/// Statements run by an EPCI's dashboard and by the territory series of its project's
+/// indicators (read with a token: nothing from the response cache), with what they answered.
+async fn dashboard_reads(app: &TestApp) -> (usize, Value, Value) {
+    let tok = staff(CA_VITRE);
+    app.take_statements();
+    let (_, dashboard) = app
+        .graphql_as(
+            Some(&tok),
+            "query($o: ID!) { indicatorDashboard(organisation: $o) { indicator { name } series { value } } }",
+            json!({ "o": CA_VITRE }),
+        )
+        .await;
+    let (_, series) = app
+        .graphql_as(
+            Some(&tok),
+            "{ territorialProjects(inseeCode: \"35360\") { indicators { territorySeries(organisation: \"35360\") { value } } } }",
+            json!({}),
+        )
+        .await;
+    (
+        app.take_statements(),
+        dashboard["data"].clone(),
+        series["data"].clone(),
+    )
+}
+
+/// Defines one indicator of each kind and rule in `project`.
+async fn one_of_each(app: &TestApp, project: &Value) -> Value {
+    let sum = indicator(app, project, "count", "SUM").await;
+    indicator(app, project, "%", "POPULATION_WEIGHTED_MEAN").await;
+    barometer(app, project, "SATISFACTION_SURVEY", Value::Null).await;
+    barometer(app, project, "REFERRAL_SATISFACTION", json!("C2080")).await;
+    sum
+}
+
+/// A dashboard, and the territory series of a project's indicators, read the same statements
+/// for eight indicators as for four: each territory's communes, measurements, populations and
+/// referral ratings are read once for all of them, not once per indicator.
+#[tokio::test]
+async fn dashboards_and_territory_series_read_the_same_statements_for_more_indicators() {
+    let app = TestApp::new().await;
+    let p = signed(&app).await;
+    let sum = one_of_each(&app, &p).await;
+    let r = measure(&app, &staff(CA_VITRE), json!({
+        "indicatorId": sum["id"], "communeId": "35360", "period": date(0, 1, 1), "value": 12.0, "source": "Registre",
+    })).await;
+    assert!(
+        r["data"]["recordMeasurement"]["measurement"].is_object(),
+        "{r}"
+    );
+    let (four, dashboard, series) = dashboard_reads(&app).await;
+    assert_eq!(
+        dashboard["indicatorDashboard"].as_array().map(Vec::len),
+        Some(4),
+        "{dashboard}"
+    );
+    let indicators = &series["territorialProjects"][0]["indicators"];
+    assert_eq!(indicators.as_array().map(Vec::len), Some(4), "{series}");
+    assert_eq!(
+        indicators[0]["territorySeries"],
+        json!([{ "value": 12.0 }]),
+        "{series}"
+    );
+    one_of_each(&app, &p).await;
+    let (eight, dashboard, series) = dashboard_reads(&app).await;
+    assert_eq!(
+        dashboard["indicatorDashboard"].as_array().map(Vec::len),
+        Some(8),
+        "{dashboard}"
+    );
+    assert_eq!(
+        series["territorialProjects"][0]["indicators"]
+            .as_array()
+            .map(Vec::len),
+        Some(8),
+        "{series}"
+    );
+    assert!(four > 0);
+    assert_eq!(eight, four, "statements for four indicators, then eight");
+}

@@ -14,6 +14,7 @@ use crate::auth::Actor;
 use crate::domain::agreements;
 use crate::domain::competences::{Catalogue, Responsibility, assignments, holdings, transfers};
 use crate::domain::profile;
+use crate::domain::projects::series;
 use crate::domain::registry::{Direction, MembershipWith, Organisation, Reads};
 use crate::domain::resources::availability::free_capacity;
 use crate::domain::resources::reservations::{self, Side};
@@ -26,11 +27,34 @@ pub struct IndicatorEvidence(DatabaseConnection);
 
 impl BatchLoad for IndicatorEvidence {
     type Key = i64;
-    type Value = Arc<crate::domain::projects::measurements::Evidence>;
+    type Value = Arc<series::Evidence>;
     fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Self::Value>>> {
         let db = self.0.clone();
         async move {
-            Ok(crate::domain::projects::measurements::evidence(&db, &keys)
+            Ok(series::evidence(&db, &keys)
+                .await?
+                .into_iter()
+                .map(|(k, v)| (k, Arc::new(v)))
+                .collect())
+        }
+        .boxed()
+    }
+}
+
+/// Indicators' series over other territories than their project's: every indicator asked of
+/// one territory in the same few queries.
+pub struct TerritorySeries(DatabaseConnection);
+
+impl BatchLoad for TerritorySeries {
+    type Key = series::TerritoryKey;
+    type Value = Arc<Vec<series::Point>>;
+    fn load(
+        &self,
+        keys: Vec<series::TerritoryKey>,
+    ) -> BoxFuture<'static, AppResult<HashMap<series::TerritoryKey, Self::Value>>> {
+        let db = self.0.clone();
+        async move {
+            Ok(series::series_of_territories(&db, &keys)
                 .await?
                 .into_iter()
                 .map(|(k, v)| (k, Arc::new(v)))
@@ -45,20 +69,24 @@ pub struct OrganisationsById(Reads);
 
 impl BatchLoad for OrganisationsById {
     type Key = i64;
-    type Value = Organisation;
-    fn load(&self, keys: Vec<i64>) -> BoxFuture<'static, AppResult<HashMap<i64, Organisation>>> {
+    // Shared: at hand, the in-memory registry's row is handed out, not copied.
+    type Value = Arc<Organisation>;
+    fn load(
+        &self,
+        keys: Vec<i64>,
+    ) -> BoxFuture<'static, AppResult<HashMap<i64, Arc<Organisation>>>> {
         let reads = self.0.clone();
         async move {
             Ok(reads
                 .by_ids(&keys)
                 .await?
                 .into_iter()
-                .map(|o| (o.id, o))
+                .map(|o| (o.id, Arc::new(o)))
                 .collect())
         }
         .boxed()
     }
-    fn at_hand(&self, key: &i64) -> Option<Option<Organisation>> {
+    fn at_hand(&self, key: &i64) -> Option<Option<Arc<Organisation>>> {
         self.0.organisation_at_hand(*key)
     }
 }
@@ -491,6 +519,8 @@ pub struct Loaders {
     pub agreements_of: Batcher<AgreementsOf>,
     /// The measurements and series of indicators.
     pub indicators: Batcher<IndicatorEvidence>,
+    /// Indicators' series over territories.
+    pub territory_series: Batcher<TerritorySeries>,
 }
 
 impl Loaders {
@@ -538,6 +568,7 @@ impl Loaders {
             reservations_of: Batcher::new(ReservationsOf(db.clone()), cache),
             agreements_of: Batcher::new(AgreementsOf(db.clone(), actor.clone()), cache),
             indicators: Batcher::new(IndicatorEvidence(db.clone()), cache),
+            territory_series: Batcher::new(TerritorySeries(db.clone()), cache),
             registry: reads,
         }
     }

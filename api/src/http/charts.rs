@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{authenticate, failure, request_id, unauthenticated};
 use crate::AppState;
-use crate::domain::projects::{chart, indicators, measurements};
+use crate::domain::projects::{chart, indicators, series};
 use crate::error::AppError;
 
 /// The chart handler.
@@ -32,7 +32,7 @@ pub async fn indicator(
         let Some((indicator, _)) = indicators::visible(&state.db, &actor, number).await? else {
             return Err(not_found());
         };
-        measurements::evidence_of(&state.db, vec![indicator])
+        series::evidence_of(&state.db, vec![indicator])
             .await?
             .remove(&number)
             .ok_or_else(not_found)

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::indicators::Indicator;
-use super::measurements::Point;
+use super::series::Point;
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 360.0;

@@ -8,6 +8,7 @@ pub mod chart;
 pub mod indicators;
 pub mod lifecycle;
 pub mod measurements;
+pub mod series;
 
 use chrono::NaiveDate;
 use entity::{ProjectRole, ProjectStatus, project_commune, project_party, territorial_project};

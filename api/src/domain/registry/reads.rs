@@ -266,8 +266,8 @@ impl Reads {
     /// [`Reads::by_ids`] of one organisation, when the answer is at hand in memory (none:
     /// ask `by_ids`). Loaders answer from here without gathering a batch: with no query to
     /// share, a batch would only cost a yield and a channel per key.
-    pub fn organisation_at_hand(&self, id: i64) -> Option<Option<Organisation>> {
-        self.at_hand().map(|m| m.by_id(id))
+    pub fn organisation_at_hand(&self, id: i64) -> Option<Option<Arc<Organisation>>> {
+        self.at_hand().map(|m| m.shared(id))
     }
 
     /// [`Reads::memberships_of`] of one member, when at hand in memory (as

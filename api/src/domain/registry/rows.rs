@@ -82,10 +82,11 @@ pub struct Membership {
     pub valid_from: Option<NaiveDate>,
     /// End (exclusive).
     pub valid_to: Option<NaiveDate>,
-    /// Provenance source.
-    pub source: String,
+    /// Provenance source (shared with the in-memory registry's interned copy: a commune's
+    /// memberships are read for each of its EPCI, département and région).
+    pub source: Arc<str>,
     /// Provenance vintages.
-    pub vintages: Option<String>,
+    pub vintages: Option<Arc<str>>,
 }
 
 const MEMBERSHIP_COLUMNS: [membership::Column; 8] = [
@@ -150,8 +151,8 @@ impl Membership {
             kind: res.try_get_by_index(3)?,
             valid_from: res.try_get_by_index(4)?,
             valid_to: res.try_get_by_index(5)?,
-            source: res.try_get_by_index(6)?,
-            vintages: res.try_get_by_index(7)?,
+            source: res.try_get_by_index::<String>(6)?.into(),
+            vintages: res.try_get_by_index::<Option<String>>(7)?.map(Into::into),
         })
     }
 }

@@ -8,8 +8,8 @@ use entity::measurement;
 
 use super::enums::{Aggregation, IndicatorDirection, IndicatorKind, Periodicity};
 use super::project::organisation;
-use crate::domain::projects::{indicators, measurements};
-use crate::graphql::context::{loaders, organisation_id, state};
+use crate::domain::projects::{indicators, measurements, series};
+use crate::graphql::context::{loaders, organisation_id};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::registry::Organisation;
 use crate::graphql::scalars::{Date, DateTime};
@@ -43,8 +43,8 @@ pub struct IndicatorPoint {
     pub withheld: Option<String>,
 }
 
-impl From<measurements::Point> for IndicatorPoint {
-    fn from(p: measurements::Point) -> Self {
+impl From<series::Point> for IndicatorPoint {
+    fn from(p: series::Point) -> Self {
         let withheld = match (p.value, p.responses) {
             (None, Some(n)) => Some(format!(
                 "a barometer's mean is shown from {} answers ({n} here), so that no person can be singled out",
@@ -155,7 +155,7 @@ impl Measurement {
 }
 
 impl Indicator {
-    async fn evidence(&self, ctx: &Context<'_>) -> Result<Option<Arc<measurements::Evidence>>> {
+    async fn evidence(&self, ctx: &Context<'_>) -> Result<Option<Arc<series::Evidence>>> {
         Ok(loaders(ctx)?.indicators.load(self.0.model.id).await?)
     }
 }
@@ -262,9 +262,12 @@ impl Indicator {
         let org = organisation_id(ctx, "organisation", &organisation)
             .await
             .map_err(|e| e.extend())?;
-        let points =
-            measurements::series_of_territory(&state(ctx)?.db, &self.0, org, self.1).await?;
-        Ok(points.into_iter().map(Into::into).collect())
+        let points = loaders(ctx)?
+            .territory_series
+            .load((self.0.model.id, org, self.1))
+            .await?
+            .unwrap_or_default();
+        Ok(points.iter().cloned().map(Into::into).collect())
     }
 
     /// Where it stands against its targets; null before any measurement.
@@ -273,7 +276,7 @@ impl Indicator {
             return Ok(None);
         };
         Ok(
-            measurements::progress(&self.0, &e.series).map(|p| IndicatorProgress {
+            series::progress(&self.0, &e.series).map(|p| IndicatorProgress {
                 latest: p.latest.into(),
                 target: p.target.map(|(due, value)| IndicatorTarget {
                     due_on: due.into(),

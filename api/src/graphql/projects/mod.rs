@@ -88,18 +88,23 @@ impl ProjectQuery {
             .map_err(|e| e.extend())?;
         let db = &state(ctx)?.db;
         let (found, communes) = projects::dashboard(db, actor(ctx)?, org, at).await?;
+        let assembled = project::assemble(ctx, found, at).await?;
+        let asked: Vec<_> = assembled.iter().flat_map(|p| &p.indicators).collect();
+        let mut series = projects::series::series_within(db, &asked, &communes)
+            .await?
+            .into_iter();
         let mut out = Vec::new();
-        for p in project::assemble(ctx, found, at).await? {
+        for p in &assembled {
             for i in &p.indicators {
-                let series = projects::measurements::series_within(db, i, &communes)
-                    .await?
-                    .into_iter()
-                    .map(Into::into)
-                    .collect();
                 out.push(DashboardEntry {
                     project: p.clone(),
                     indicator: Indicator(i.clone(), at),
-                    series,
+                    series: series
+                        .next()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(Into::into)
+                        .collect(),
                 });
             }
         }

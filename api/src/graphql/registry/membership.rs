@@ -51,13 +51,11 @@ impl Membership {
     ) -> Result<Organisation> {
         let model = match known {
             Some(m) => m.clone(),
-            None => Arc::new(
-                loaders(ctx)?
-                    .organisations
-                    .load(id)
-                    .await?
-                    .ok_or_else(|| AppError::NotFound(format!("organisation {id}")))?,
-            ),
+            None => loaders(ctx)?
+                .organisations
+                .load(id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("organisation {id}")))?,
         };
         Ok(Organisation::new(model, self.at))
     }

@@ -7,6 +7,8 @@ mod membership;
 mod mutations;
 mod organisation;
 
+use std::sync::Arc;
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Interface, Object, Result};
 
@@ -210,11 +212,11 @@ impl RegistryQuery {
             }
             (None, Some(code), None) => {
                 let found = reads.by_insee_code(&code, kind, at).await?;
-                found.filter(|_| !before)
+                found.filter(|_| !before).map(Arc::new)
             }
             (None, None, Some(siren)) => {
                 let found = reads.by_siren(&siren, kind, at).await?;
-                found.filter(|_| !before)
+                found.filter(|_| !before).map(Arc::new)
             }
             _ => {
                 return Err(AppError::bad_input(

@@ -79,13 +79,13 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<MemoryRegistry> {
 /// Interns provenance texts: a handful of distinct values over ~100,000 links.
 #[derive(Default)]
 struct Interner {
-    texts: Vec<String>,
-    index: HashMap<String, u32>,
+    texts: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, u32>,
 }
 
 impl Interner {
-    fn intern(&mut self, text: String) -> u32 {
-        if let Some(&i) = self.index.get(&text) {
+    fn intern(&mut self, text: Arc<str>) -> u32 {
+        if let Some(&i) = self.index.get(&*text) {
             return i;
         }
         let i = self.texts.len() as u32;

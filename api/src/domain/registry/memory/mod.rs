@@ -77,7 +77,7 @@ pub struct MemoryRegistry {
     orgs: Vec<Arc<Organisation>>,
     links: Vec<Link>,
     /// Interned provenance texts of the links.
-    texts: Vec<String>,
+    texts: Vec<Arc<str>>,
     /// Each member's links, open starts first, then by start and id.
     of_member: Groups,
     /// Each group's links, by the member's folded name and id, then link id.
@@ -133,7 +133,12 @@ impl MemoryRegistry {
 
     /// The organisation with id `id`.
     pub fn by_id(&self, id: i64) -> Option<Organisation> {
-        self.position(id).map(|p| Organisation::clone(self.org(p)))
+        self.shared(id).map(|o| Organisation::clone(&o))
+    }
+
+    /// The organisation with id `id`, shared with this copy.
+    pub fn shared(&self, id: i64) -> Option<Arc<Organisation>> {
+        self.position(id).map(|p| self.org(p).clone())
     }
 
     fn by_code(
