@@ -178,26 +178,10 @@ async fn one_application_token_acts_for_every_organisation_that_mandated_it() {
     );
 
     // Both steps are in the audit trail, with the mandating organisation as owner.
-    let vitre = app
-        .query(r#"{ organisation(siren: "213503600") { id } }"#, json!({}))
-        .await["organisation"]["id"]
-        .clone();
-    let (_, audit) = app
-        .graphql_as(
-            Some(&admin_of(VITRE)),
-            "query($o: ID!) { auditLog(filter: { organisation: $o, entityType: \"Mandate\" }) { edges { node { action } } } }",
-            json!({ "o": vitre }),
-        )
-        .await;
-    let actions: Vec<&str> = audit["data"]["auditLog"]["edges"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{audit}"))
-        .iter()
-        .map(|e| e["node"]["action"].as_str().unwrap())
-        .collect();
+    let actions = mandate_audit(&app).await;
     assert!(
-        actions.contains(&"grantMandate") && actions.contains(&"revokeMandate"),
-        "{audit}"
+        actions.iter().any(|a| a == "grantMandate") && actions.iter().any(|a| a == "revokeMandate"),
+        "{actions:?}"
     );
 }
 
@@ -314,8 +298,8 @@ async fn bad_grants_are_refused_and_change_nothing() {
     );
 }
 
-/// The `revokeMandate` audit records of Vitré's mandates.
-async fn revocations_audited(app: &TestApp) -> usize {
+/// The actions of the audit records of Vitré's mandates (Vitré owns them as the grantor).
+async fn mandate_audit(app: &TestApp) -> Vec<String> {
     let vitre = app
         .query(r#"{ organisation(siren: "213503600") { id } }"#, json!({}))
         .await["organisation"]["id"]
@@ -331,8 +315,8 @@ async fn revocations_audited(app: &TestApp) -> usize {
         .as_array()
         .unwrap_or_else(|| panic!("{audit}"))
         .iter()
-        .filter(|n| n["action"] == "revokeMandate")
-        .count()
+        .filter_map(|n| n["action"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// The same grant sent many times at once gives one mandate; revocations of it sent at once,
@@ -388,6 +372,11 @@ async fn one_mandate_granted_and_revoked_many_times_at_once_is_granted_and_revok
             }
         }
         assert_eq!(landed, 1, "round {round}: {revocations:#?}");
-        assert_eq!(revocations_audited(&app).await, round);
+        let audited = mandate_audit(&app).await;
+        assert_eq!(
+            audited.iter().filter(|a| *a == "revokeMandate").count(),
+            round,
+            "{audited:?}"
+        );
     }
 }

@@ -227,6 +227,24 @@ async fn resolve_location(
         .ok_or_else(|| AppError::bad_input("input.location", format!("no commune `{code}` today")))
 }
 
+/// The columns `f` describes, located at `location`, as a publication or an edit writes them.
+fn described(f: &ResourceFields, location: Option<i64>) -> resource::ActiveModel {
+    resource::ActiveModel {
+        search_text: Set(search_text(f)),
+        name: Set(f.name.clone()),
+        description: Set(f.description.clone()),
+        capacity_milli: Set(f.capacity_milli),
+        unit: Set(f.unit.clone()),
+        location_id: Set(location),
+        cost_model: Set(f.cost_model),
+        cost_amount_cents: Set(f.cost_amount_cents),
+        conditions: Set(f.conditions.clone()),
+        visibility: Set(f.visibility),
+        booking_policy: Set(f.booking_policy),
+        ..Default::default()
+    }
+}
+
 fn search_text(f: &ResourceFields) -> String {
     fold(&format!(
         "{} {} {}",
@@ -299,22 +317,11 @@ pub async fn publish(
     let model = resource::Entity::insert(resource::ActiveModel {
         owner_id: Set(new.owner_id),
         kind: Set(new.kind),
-        search_text: Set(search_text(&f)),
-        name: Set(f.name.clone()),
-        description: Set(f.description.clone()),
-        capacity_milli: Set(f.capacity_milli),
-        unit: Set(f.unit.clone()),
-        location_id: Set(location),
-        cost_model: Set(f.cost_model),
-        cost_amount_cents: Set(f.cost_amount_cents),
-        conditions: Set(f.conditions.clone()),
-        visibility: Set(f.visibility),
         status: Set(ResourceStatus::Available),
-        booking_policy: Set(f.booking_policy),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-        ..Default::default()
+        ..described(&f, location)
     })
     .exec_with_returning(&txn)
     .await?;
@@ -400,19 +407,8 @@ pub async fn update(
         }
     }
     let changes = resource::ActiveModel {
-        search_text: Set(search_text(&f)),
-        name: Set(f.name.clone()),
-        description: Set(f.description.clone()),
-        capacity_milli: Set(f.capacity_milli),
-        unit: Set(f.unit.clone()),
-        location_id: Set(location),
-        cost_model: Set(f.cost_model),
-        cost_amount_cents: Set(f.cost_amount_cents),
-        conditions: Set(f.conditions.clone()),
-        visibility: Set(f.visibility),
         status: Set(status),
-        booking_policy: Set(f.booking_policy),
-        ..Default::default()
+        ..described(&f, location)
     };
     versioned::save(&txn, changes, id, version, ctx.now).await?;
     write_coverage(&txn, id, &f.coverage).await?;
