@@ -212,6 +212,68 @@ async fn a_document_validated_once_is_refused_as_before() {
     }
 }
 
+/// A document's own checks (limits, what its operations are, a price no variable sets) run
+/// on its first request only; every request is still checked for what is its own: its
+/// variables' text, the operation it names, the transport and a price its variables set.
+/// Each answer reads word for word what an instance that never saw the document answers.
+/// (`cost::over_budget_is_429_with_when_to_retry_and_nothing_runs` charges one document
+/// again and again.)
+#[tokio::test]
+async fn a_document_checked_once_still_checks_each_request() {
+    let doc = "query One($c: String!, $n: Int) { organisation(inseeCode: $c) { name \
+               members(first: $n) { nodes { member { name } } } } } \
+               query Two { __typename } \
+               mutation Three { removeContactPoint(input: {id: \"Q29udGFjdFBvaW50Ojk5OTk5\", \
+               version: 1}) { userErrors { code } } }";
+    let body = |operation: &str, variables: Value| {
+        json!({ "query": doc, "operationName": operation, "variables": variables }).to_string()
+    };
+    let probes = [
+        body("One", json!({ "c": "35238", "n": 2 })),
+        body("One", json!({ "c": "35238", "n": 50 })),
+        body("One", json!({ "c": "35\u{1}238", "n": 2 })),
+        body("Four", json!({ "c": "35238" })),
+        body("Two", json!({})),
+    ];
+    let warm = TestApp::new().await;
+    for operation in ["One", "Two", "Three"] {
+        let (_, _, answer) =
+            post(&warm, JSON, JSON, &body(operation, json!({ "c": "35238" }))).await;
+        assert!(answer.get("data").is_some(), "{answer}");
+    }
+    let mut answers = Vec::new();
+    for probe in &probes {
+        let cold = TestApp::new().await;
+        let (cold_status, _, mut expected) = post(&cold, JSON, JSON, probe).await;
+        let (status, _, mut answer) = post(&warm, JSON, JSON, probe).await;
+        let requested = |a: &Value| a["extensions"]["cost"]["requested"].clone();
+        assert_eq!(requested(&answer), requested(&expected), "{probe}");
+        answers.push(answer.clone());
+        strip_request_ids(&mut expected);
+        strip_request_ids(&mut answer);
+        assert_eq!((status, answer), (cold_status, expected), "{probe}");
+    }
+    let points = |a: &Value| a["extensions"]["cost"]["requested"].as_u64().unwrap_or(0);
+    assert!(
+        points(&answers[1]) > points(&answers[0]) + 40,
+        "{answers:?}"
+    );
+    assert_eq!(error_code(&answers[2]), "BAD_USER_INPUT", "{}", answers[2]);
+    assert_eq!(error_code(&answers[3]), "BAD_REQUEST", "{}", answers[3]);
+    assert_eq!(answers[4]["data"]["__typename"], "Query", "{}", answers[4]);
+    // Its mutation, admitted over POST, is refused over GET; its query is served.
+    let over_get = |operation: &str| {
+        format!(
+            "/graphql?query={}&operationName={operation}",
+            urlencode(doc)
+        )
+    };
+    let (status, text) = warm.get(&over_get("Three")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{text}");
+    let (status, text) = warm.get(&over_get("Two")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+}
+
 fn strip_request_ids(answer: &mut Value) {
     if let Some(errors) = answer["errors"].as_array_mut() {
         for e in errors {

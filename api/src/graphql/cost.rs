@@ -22,7 +22,7 @@ use crate::auth::Role;
 use crate::config::Limits;
 use crate::graphql::context::RequestContext;
 use crate::graphql::guard::{field_depth, limit_exceeded};
-use crate::graphql::price::Prices;
+use crate::graphql::price::{Price, Prices};
 
 /// Deepest introspection document accepted: the standard introspection queries (graphql-js's
 /// `getIntrospectionQuery` with every option, graphql-core's, GraphiQL's) nest 14 levels
@@ -102,18 +102,16 @@ impl CostLimit {
         }
     }
 
-    /// Prices the operation `operation` (or the document's only one) of `doc`, checks its
-    /// depth and cost against the limits, and charges it to the budget of `req`'s actor
-    /// (nothing is charged without a request context). `introspection`: the operation reads
-    /// the schema only, whose standard queries nest deeper than data queries.
-    pub fn charge(
+    /// Prices the operation `operation` (or the document's only one) of `doc` and checks its
+    /// depth and cost against the limits. `introspection`: the operation reads the schema
+    /// only, whose standard queries nest deeper than data queries.
+    pub fn price(
         &self,
         doc: &ExecutableDocument,
         operation: Option<&str>,
         variables: &Variables,
         introspection: bool,
-        req: Option<&RequestContext>,
-    ) -> ServerResult<Option<Charged>> {
+    ) -> ServerResult<Price> {
         let max_depth = if introspection {
             MAX_INTROSPECTION_DEPTH.max(self.max_depth)
         } else {
@@ -127,17 +125,27 @@ impl CostLimit {
                 format!("the document nests {depth} fields deep, more than {max_depth}"),
             ));
         }
-        let complexity = self.prices.cost(doc, operation, variables);
-        if complexity > self.max_complexity {
+        let price = self.prices.cost(doc, operation, variables);
+        if price.points > self.max_complexity {
             return Err(limit_exceeded(
                 "complexity",
                 self.max_complexity,
                 format!(
-                    "the document costs {complexity} points, more than {}",
-                    self.max_complexity
+                    "the document costs {} points, more than {}",
+                    price.points, self.max_complexity
                 ),
             ));
         }
+        Ok(price)
+    }
+
+    /// Charges `complexity` points (a price within the limits) to the budget of `req`'s
+    /// actor (nothing is charged without a request context).
+    pub fn charge(
+        &self,
+        complexity: usize,
+        req: Option<&RequestContext>,
+    ) -> ServerResult<Option<Charged>> {
         let Some(req) = req else {
             return Ok(None);
         };

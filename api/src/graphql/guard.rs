@@ -33,6 +33,15 @@ pub struct OperationInfo {
     pub introspection: bool,
 }
 
+/// What the guard's document checks found for one operation of a document.
+#[derive(Debug, Clone)]
+pub struct DocumentFindings {
+    /// What the operation is.
+    pub info: OperationInfo,
+    /// Whether the document has the operation asked for (else it cannot run).
+    pub chosen: bool,
+}
+
 /// Request data: where the guard writes the [`OperationInfo`]; `read_only` refuses mutations.
 #[derive(Debug, Clone, Default)]
 pub struct OperationSlot {
@@ -126,23 +135,38 @@ fn refused_in_selection(set: &SelectionSet) -> Option<(String, char)> {
     })
 }
 
-/// The first text of a request, among its variables and the arguments written in its
-/// document, that holds a refused control character: where it is, and the character. Checked
-/// once for every field and transport, before anything runs.
-fn control_character(doc: &ExecutableDocument, variables: &Variables) -> Option<(String, char)> {
-    variables
+/// The first text among the arguments written in `doc` that holds a refused control
+/// character: where it is, and the character.
+fn control_character_in_document(doc: &ExecutableDocument) -> Option<(String, char)> {
+    doc.operations
         .iter()
-        .find_map(|(name, value)| refused_in(value, name.to_string()))
-        .or_else(|| {
-            doc.operations
-                .iter()
-                .find_map(|(_, op)| refused_in_selection(&op.node.selection_set.node))
-        })
+        .find_map(|(_, op)| refused_in_selection(&op.node.selection_set.node))
         .or_else(|| {
             doc.fragments
                 .values()
                 .find_map(|f| refused_in_selection(&f.node.selection_set.node))
         })
+}
+
+/// The first text among a request's variables that holds a refused control character.
+fn control_character_in_variables(variables: &Variables) -> Option<(String, char)> {
+    variables
+        .iter()
+        .find_map(|(name, value)| refused_in(value, name.to_string()))
+}
+
+/// Text input with a refused control character: checked once for every field and
+/// transport, before anything runs.
+fn control_character((argument, c): (String, char)) -> ServerError {
+    request_error(
+        "BAD_USER_INPUT",
+        format!(
+            "`{argument}` holds a control character (U+{:04X}): text may hold tabs and line \
+             breaks, no other control characters",
+            u32::from(c)
+        ),
+        &[("argument", Value::from(argument))],
+    )
 }
 
 /// Tokens and directives of a document, counted without parsing it.
@@ -356,21 +380,14 @@ impl Guard {
         }
     }
 
-    /// Before parsing: the persisted document stands in for the missing text, and the text is
-    /// within its limits.
-    pub fn admit(&self, request: &mut Request) -> ServerResult<()> {
-        self.persisted_document(request)?;
-        self.check_text(&request.query)
-    }
-
-    /// Once parsed: nesting, text arguments, aliases, the operation asked for and whether the
-    /// transport allows it. What the operation is goes to `slot`, when there is one.
-    pub fn inspect(
+    /// Once parsed: nesting, text arguments, aliases and what the operation `requested` (or
+    /// the only one) is. What it finds holds for every request of the same document and
+    /// operation name.
+    pub fn inspect_document(
         &self,
         doc: &ExecutableDocument,
-        variables: &Variables,
-        slot: Option<&OperationSlot>,
-    ) -> ServerResult<OperationInfo> {
+        requested: Option<&str>,
+    ) -> ServerResult<DocumentFindings> {
         if nesting(doc, MAX_SELECTION_NESTING) > MAX_SELECTION_NESTING {
             return Err(limit_exceeded(
                 "depth",
@@ -378,16 +395,8 @@ impl Guard {
                 format!("the document nests selections deeper than {MAX_SELECTION_NESTING}"),
             ));
         }
-        if let Some((argument, c)) = control_character(doc, variables) {
-            return Err(request_error(
-                "BAD_USER_INPUT",
-                format!(
-                    "`{argument}` holds a control character (U+{:04X}): text may hold tabs and \
-                     line breaks, no other control characters",
-                    u32::from(c)
-                ),
-                &[("argument", Value::from(argument))],
-            ));
+        if let Some(found) = control_character_in_document(doc) {
+            return Err(control_character(found));
         }
         let aliases = aliases(doc);
         if aliases > self.max_aliases {
@@ -400,33 +409,50 @@ impl Guard {
                 ),
             ));
         }
-        let requested = slot.and_then(|s| s.requested.as_deref());
-        let info = operation_info(doc, requested);
-        if let Some(slot) = slot {
-            if chosen_operation(doc, requested).is_none() {
-                let message = match requested {
-                    Some(name) => format!(r#"Unknown operation named "{name}""#),
-                    None => "Operation name required in request.".to_owned(),
-                };
-                return Err(request_error("BAD_REQUEST", message, &[]));
-            }
-            if slot.read_only && info.mutation {
-                return Err(request_error(
-                    "METHOD_NOT_ALLOWED",
-                    "mutations are not allowed over GET: use POST",
-                    &[],
-                ));
-            }
-            if let Ok(mut recorded) = slot.info.lock() {
-                *recorded = Some(info.clone());
-            }
+        Ok(DocumentFindings {
+            info: operation_info(doc, requested),
+            chosen: chosen_operation(doc, requested).is_some(),
+        })
+    }
+
+    /// For each request of an inspected document: its variables' text, the operation asked
+    /// for and whether the transport allows it. What the operation is goes to `slot`, when
+    /// there is one.
+    pub fn admit_operation(
+        &self,
+        found: &DocumentFindings,
+        variables: &Variables,
+        slot: Option<&OperationSlot>,
+    ) -> ServerResult<()> {
+        if let Some(found) = control_character_in_variables(variables) {
+            return Err(control_character(found));
         }
-        Ok(info)
+        let Some(slot) = slot else {
+            return Ok(());
+        };
+        if !found.chosen {
+            let message = match &slot.requested {
+                Some(name) => format!(r#"Unknown operation named "{name}""#),
+                None => "Operation name required in request.".to_owned(),
+            };
+            return Err(request_error("BAD_REQUEST", message, &[]));
+        }
+        if slot.read_only && found.info.mutation {
+            return Err(request_error(
+                "METHOD_NOT_ALLOWED",
+                "mutations are not allowed over GET: use POST",
+                &[],
+            ));
+        }
+        if let Ok(mut recorded) = slot.info.lock() {
+            *recorded = Some(found.info.clone());
+        }
+        Ok(())
     }
 
     /// Resolves an automatic persisted query: a known hash stands for its document; a
     /// document sent with its hash is kept once the hash is checked.
-    fn persisted_document(&self, request: &mut Request) -> ServerResult<()> {
+    pub fn persisted_document(&self, request: &mut Request) -> ServerResult<()> {
         let Some(ext) = request.extensions.get("persistedQuery") else {
             return Ok(());
         };
@@ -483,7 +509,8 @@ impl Guard {
         Ok(())
     }
 
-    fn check_text(&self, query: &str) -> ServerResult<()> {
+    /// Before parsing: the text is within its limits (size, tokens, directives, nesting).
+    pub fn check_text(&self, query: &str) -> ServerResult<()> {
         if query.len() > self.max_document_bytes {
             return Err(limit_exceeded(
                 "documentBytes",

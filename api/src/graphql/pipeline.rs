@@ -24,7 +24,7 @@ use futures_util::stream::BoxStream;
 use super::AppSchema;
 use super::context::RequestContext;
 use super::cost::{Charged, CostLimit};
-use super::guard::{Guard, OperationSlot, coded, finish};
+use super::guard::{DocumentFindings, Guard, OperationSlot, coded, finish};
 use super::parse_cache::{ParseCache, Parsed};
 use super::price::Prices;
 use super::revalidation;
@@ -41,6 +41,14 @@ pub struct OperationSchemas {
     pub strict: AppSchema,
     /// async-graphql's `ValidationMode::Fast`.
     pub revalidated: AppSchema,
+}
+
+/// What the document checks found for one operation of a document: the same for every
+/// request of it (the limits and prices are the process's).
+pub struct Checked {
+    found: DocumentFindings,
+    /// Its price, unless variables set it.
+    points: Option<usize>,
 }
 
 /// The steps around execution, with their shared state (persisted documents, parsed
@@ -61,19 +69,56 @@ impl Pipeline {
         }
     }
 
-    /// Once parsed: the guard's checks of the document, then its price, charged to `req`'s
-    /// actor. What the operation is goes to `slot`.
+    /// The document `query` parses to: from the parse cache, or parsed once its text passes
+    /// the guard's limits.
+    fn document(&self, query: &str, operation: Option<&str>) -> ServerResult<Parsed> {
+        match self.parses.cached(query, operation) {
+            Some(parsed) => Ok(parsed),
+            None => {
+                self.guard.check_text(query)?;
+                self.parses.parse(query)
+            }
+        }
+    }
+
+    /// Once parsed: the guard's checks of the document and of the request, then its price,
+    /// charged to `req`'s actor. What the operation is goes to `slot`. The document's own
+    /// checks run on its first request only (they read nothing else); so does its pricing,
+    /// unless variables size its lists.
     fn admit_document(
         &self,
-        doc: &ExecutableDocument,
+        query: &str,
+        parsed: &Parsed,
         variables: &Variables,
         slot: Option<&OperationSlot>,
         req: Option<&RequestContext>,
     ) -> ServerResult<Option<Charged>> {
-        let info = self.guard.inspect(doc, variables, slot)?;
-        let operation = slot.and_then(|s| s.requested.as_deref());
-        self.cost
-            .charge(doc, operation, variables, info.introspection, req)
+        let requested = slot.and_then(|s| s.requested.as_deref());
+        let points = if let Some(checked) = &parsed.checked {
+            self.guard
+                .admit_operation(&checked.found, variables, slot)?;
+            match checked.points {
+                Some(points) => points,
+                None => {
+                    let introspection = checked.found.info.introspection;
+                    self.cost
+                        .price(&parsed.doc, requested, variables, introspection)?
+                        .points
+                }
+            }
+        } else {
+            let found = self.guard.inspect_document(&parsed.doc, requested)?;
+            self.guard.admit_operation(&found, variables, slot)?;
+            let introspection = found.info.introspection;
+            let price = self
+                .cost
+                .price(&parsed.doc, requested, variables, introspection)?;
+            let points = (!price.reads_variables).then_some(price.points);
+            self.parses
+                .checked(query, requested, Arc::new(Checked { found, points }));
+            price.points
+        };
+        self.cost.charge(points, req)
     }
 
     /// Every step before execution: the text, the parse, the document, the charge.
@@ -83,12 +128,15 @@ impl Pipeline {
         slot: &OperationSlot,
         req: &RequestContext,
     ) -> ServerResult<(Parsed, Option<Charged>)> {
-        self.guard.admit(request)?;
-        let parsed = self
-            .parses
-            .parse(&request.query, request.operation_name.as_deref())?;
-        let charged =
-            self.admit_document(&parsed.doc, &request.variables, Some(slot), Some(req))?;
+        self.guard.persisted_document(request)?;
+        let parsed = self.document(&request.query, slot.requested.as_deref())?;
+        let charged = self.admit_document(
+            &request.query,
+            &parsed,
+            &request.variables,
+            Some(slot),
+            Some(req),
+        )?;
         Ok((parsed, charged))
     }
 
@@ -183,7 +231,7 @@ impl Extension for StagesOfOne {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        self.pipeline.guard.admit(&mut request)?;
+        self.pipeline.guard.persisted_document(&mut request)?;
         next.run(ctx, request).await
     }
 
@@ -198,15 +246,18 @@ impl Extension for StagesOfOne {
         if let (Some(req), Ok(mut id)) = (req, self.request_id.lock()) {
             *id = Some(req.request_id.clone());
         }
+        let slot = ctx.data_opt::<OperationSlot>();
         // The cache parses: async-graphql's own parse would only repeat it.
-        let doc = self.pipeline.parses.parse(query, None)?.doc;
-        let charged =
-            self.pipeline
-                .admit_document(&doc, variables, ctx.data_opt::<OperationSlot>(), req)?;
-        if let Ok(mut slot) = self.charged.lock() {
-            *slot = charged;
+        let parsed = self
+            .pipeline
+            .document(query, slot.and_then(|s| s.requested.as_deref()))?;
+        let charged = self
+            .pipeline
+            .admit_document(query, &parsed, variables, slot, req)?;
+        if let Ok(mut charged_slot) = self.charged.lock() {
+            *charged_slot = charged;
         }
-        Ok(doc)
+        Ok(parsed.doc)
     }
 
     async fn validation(

@@ -6,6 +6,7 @@
 //! Prices are read from the schema itself (its SDL), so a new list field is charged without
 //! anyone writing a formula.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{
@@ -129,7 +130,7 @@ impl Prices {
         doc: &ExecutableDocument,
         operation: Option<&str>,
         variables: &Variables,
-    ) -> usize {
+    ) -> Price {
         let op = match &doc.operations {
             DocumentOperations::Single(op) => Some(op),
             DocumentOperations::Multiple(ops) => match operation {
@@ -137,7 +138,12 @@ impl Prices {
                 None => ops.values().next(),
             },
         };
-        let Some(op) = op else { return 0 };
+        let Some(op) = op else {
+            return Price {
+                points: 0,
+                reads_variables: false,
+            };
+        };
         let index = match op.node.ty {
             OperationType::Query => 0,
             OperationType::Mutation => 1,
@@ -148,16 +154,33 @@ impl Prices {
             prices: self,
             doc,
             variables,
+            read_variable: Cell::new(false),
             fragments: HashMap::new(),
         };
-        walk.set(root, &op.node.selection_set.node, 0, false)
+        let points = walk.set(root, &op.node.selection_set.node, 0, false);
+        Price {
+            points,
+            reads_variables: walk.read_variable.get(),
+        }
     }
+}
+
+/// What an operation costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Price {
+    /// Points charged.
+    pub points: usize,
+    /// Whether a variable set a list's size: the same document may cost otherwise with
+    /// other variables.
+    pub reads_variables: bool,
 }
 
 struct Walk<'a> {
     prices: &'a Prices,
     doc: &'a ExecutableDocument,
     variables: &'a Variables,
+    /// Set once a variable's value is read.
+    read_variable: Cell<bool>,
     /// Cost of each fragment, computed once (it depends only on whether it is spread in a
     /// page).
     fragments: HashMap<(Name, bool), usize>,
@@ -191,6 +214,7 @@ impl Walk<'_> {
                         self.set(child_type, &f.selection_set.node, depth + 1, paged)
                     };
                     let variables = self.variables;
+                    let read_variable = &self.read_variable;
                     // An argument's value, variables substituted.
                     let count = |name: &str| {
                         f.arguments
@@ -200,6 +224,7 @@ impl Walk<'_> {
                                 v.node
                                     .clone()
                                     .into_const_with(|var| {
+                                        read_variable.set(true);
                                         Ok::<_, std::convert::Infallible>(
                                             variables.get(&var).cloned().unwrap_or(Value::Null),
                                         )
@@ -276,11 +301,36 @@ mod tests {
         type B { x: Int y: Int }
         type C { b: [B!]! x: Int }";
 
-    fn cost(query: &str, variables: serde_json::Value) -> usize {
+    fn price(query: &str, variables: serde_json::Value) -> Price {
         let prices = Prices::from_sdl(SDL);
         let doc = async_graphql::parser::parse_query(query).unwrap_or_else(|e| panic!("{e}"));
         let variables = Variables::from_json(variables);
         prices.cost(&doc, None, &variables)
+    }
+
+    fn cost(query: &str, variables: serde_json::Value) -> usize {
+        price(query, variables).points
+    }
+
+    #[test]
+    fn a_price_says_whether_variables_set_it() {
+        let paged = "query($n: Int) { a(first: $n) { totalCount } }";
+        assert!(price(paged, serde_json::json!({ "n": 5 })).reads_variables);
+        // A variable that sets no list's size leaves the price the document's own.
+        let included = "query($x: Boolean!) { a(first: 3) @include(if: $x) { totalCount } }";
+        assert!(!price(included, serde_json::json!({ "x": true })).reads_variables);
+        // Read, even where the size does not depend on it.
+        let listed = "query($x: ID!) { nodes(ids: [$x]) { x } }";
+        assert!(price(listed, serde_json::json!({ "x": "1" })).reads_variables);
+        let in_ids = "query($ids: [ID!]!) { nodes(ids: $ids) { x } }";
+        assert!(price(in_ids, serde_json::json!({ "ids": ["1", "2"] })).reads_variables);
+        assert!(
+            !price(
+                "{ a(first: 2) { nodes { x } } b { y } }",
+                serde_json::json!({})
+            )
+            .reads_variables
+        );
     }
 
     #[test]

@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Request, Variables};
+use async_graphql::{Extensions, Request, Variables};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+use serde_json::{Value, json};
 
 /// The response media types, in the client's order of preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,14 +49,16 @@ impl Media {
     }
 }
 
-/// The parameters of a GraphQL request, with the types the specification requires.
+/// The parameters of a GraphQL request, with the types the specification requires (read
+/// straight into async-graphql's values: a detour through `serde_json::Value` cost a copy
+/// of every request).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Params {
     query: Option<String>,
     operation_name: Option<String>,
-    variables: Option<Map<String, Value>>,
-    extensions: Option<Map<String, Value>>,
+    variables: Option<Variables>,
+    extensions: Option<Extensions>,
 }
 
 /// A request that cannot be run, with why.
@@ -100,15 +104,17 @@ pub fn from_post(headers: &HeaderMap, body: &Bytes) -> Result<Request, Refusal> 
             message: "send the request as `content-type: application/json`".into(),
         });
     }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| Refusal::bad(format!("the body is not JSON: {e}")))?;
-    if value.is_array() {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(Refusal::bad(
             "batched requests are not accepted: send one at a time",
         ));
     }
-    let params: Params = serde_json::from_value(value)
-        .map_err(|e| Refusal::bad(format!("invalid request parameters: {e}")))?;
+    let params: Params = serde_json::from_slice(body).map_err(|e| match e.classify() {
+        Category::Data => Refusal::bad(format!("invalid request parameters: {e}")),
+        Category::Io | Category::Syntax | Category::Eof => {
+            Refusal::bad(format!("the body is not JSON: {e}"))
+        }
+    })?;
     build(params)
 }
 
@@ -116,20 +122,23 @@ pub fn from_post(headers: &HeaderMap, body: &Bytes) -> Result<Request, Refusal> 
 pub fn from_get(query_string: Option<&str>) -> Result<Request, Refusal> {
     let raw: HashMap<String, String> = serde_urlencoded::from_str(query_string.unwrap_or(""))
         .map_err(|e| Refusal::bad(format!("invalid query string: {e}")))?;
-    let json_map = |name: &str| -> Result<Option<Map<String, Value>>, Refusal> {
+    fn json_object<T: DeserializeOwned>(
+        raw: &HashMap<String, String>,
+        name: &str,
+    ) -> Result<Option<T>, Refusal> {
         raw.get(name)
             .map(|text| {
-                serde_json::from_str::<Option<Map<String, Value>>>(text)
+                serde_json::from_str::<Option<T>>(text)
                     .map_err(|e| Refusal::bad(format!("`{name}` is not a JSON object: {e}")))
             })
             .transpose()
             .map(Option::flatten)
-    };
+    }
     build(Params {
         query: raw.get("query").cloned(),
         operation_name: raw.get("operationName").cloned(),
-        variables: json_map("variables")?,
-        extensions: json_map("extensions")?,
+        variables: json_object(&raw, "variables")?,
+        extensions: json_object(&raw, "extensions")?,
     })
 }
 
@@ -139,17 +148,12 @@ fn build(params: Params) -> Result<Request, Refusal> {
     if params.query.is_none() && !extensions.contains_key("persistedQuery") {
         return Err(Refusal::bad("the `query` parameter is missing"));
     }
-    let mut request = Request::new(params.query.unwrap_or_default()).variables(
-        Variables::from_json(Value::Object(params.variables.unwrap_or_default())),
-    );
+    let mut request = Request::new(params.query.unwrap_or_default())
+        .variables(params.variables.unwrap_or_default());
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    for (key, value) in extensions {
-        let value = async_graphql::Value::from_json(value)
-            .map_err(|e| Refusal::bad(format!("invalid extension `{key}`: {e}")))?;
-        request.extensions.insert(key, value);
-    }
+    request.extensions = extensions;
     Ok(request)
 }
 
