@@ -604,3 +604,66 @@ async fn declarations_from_memory_answer_as_sql_does() {
     let (_, _, sql_after) = app.state.registry.counts();
     assert_eq!(sql_after, sql_before, "every read came from memory");
 }
+
+/// A mutation's answer reads its own writes: its loaders never answer from the in-memory copy
+/// a query would be pinned to, nor keep what an earlier field of the same mutation read (its
+/// fields run one after the other, each after its write).
+#[tokio::test]
+async fn a_mutation_reads_back_its_own_registry_writes() {
+    use crate::common::{date, token};
+
+    let app = TestApp::new().await;
+    let rennes = app
+        .query(
+            "{ organisation(inseeCode: \"35238\") { memberOf { group { name } } } }",
+            json!({}),
+        )
+        .await["organisation"]
+        .clone();
+    let (_, from_memory, _) = app.state.registry.counts();
+    assert!(from_memory > 0, "the copy answers queries");
+    let state = token("agent@prefecture.gouv.fr", None, &["state"]);
+    let payload = "organisation { name members(first: 5) { nodes { member {
+                     inseeCode memberOf { group { name } } } } } }
+                   userErrors { field code message }";
+    let (_, r) = app
+        .graphql_as(
+            Some(&state),
+            &format!(
+                "mutation($a: RegisterGroupingInput!, $b: RegisterGroupingInput!) {{
+                   a: registerGrouping(input: $a) {{ {payload} }}
+                   b: registerGrouping(input: $b) {{ {payload} }} }}"
+            ),
+            // Test fixtures: made-up syndicats (their SIRENs pass the Luhn check). Members
+            // named by INSEE code are looked up in the registry before each write.
+            json!({
+                "a": { "kind": "SYNDICAT", "name": "Syndicat mixte d'essai",
+                       "siren": "253599997", "members": ["35238"],
+                       "validFrom": date(-1, 1, 1), "departement": "35" },
+                "b": { "kind": "SYNDICAT", "name": "Syndicat intercommunal d'essai",
+                       "siren": "253599989", "members": ["35238"],
+                       "validFrom": date(-1, 1, 1), "departement": "35" },
+            }),
+        )
+        .await;
+    let groups_of_rennes = |field: &str| -> Vec<String> {
+        let grouping = &r["data"][field]["organisation"];
+        let member = &grouping["members"]["nodes"][0]["member"];
+        assert_eq!(member["inseeCode"], "35238", "{r:#}");
+        member["memberOf"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{r:#}"))
+            .iter()
+            .filter_map(|m| m["group"]["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let before = rennes["memberOf"].as_array().map_or(0, Vec::len);
+    let (a, b) = (groups_of_rennes("a"), groups_of_rennes("b"));
+    assert_eq!(a.len(), before + 1, "{a:?}");
+    assert!(a.contains(&"Syndicat mixte d'essai".to_owned()), "{a:?}");
+    assert_eq!(b.len(), before + 2, "{b:?}");
+    assert!(
+        b.contains(&"Syndicat intercommunal d'essai".to_owned()),
+        "{b:?}"
+    );
+}

@@ -46,20 +46,39 @@ struct State<K, V> {
     cache: HashMap<K, Option<V>>,
 }
 
+/// Whether batchers keep what they loaded for the rest of the request.
+#[derive(Clone)]
+pub enum Keep {
+    /// Never: a stream's events each read the data as it is then.
+    Never,
+    /// While the request runs a query (the predicate says so): a mutation's fields each run
+    /// after their own write, so nothing read before a write may answer after it.
+    WhileQuery(Arc<dyn Fn() -> bool + Send + Sync>),
+}
+
+impl Keep {
+    fn now(&self) -> bool {
+        match self {
+            Keep::Never => false,
+            Keep::WhileQuery(is_query) => is_query(),
+        }
+    }
+}
+
 /// Batches and caches one kind of lookup for the duration of a request.
 pub struct Batcher<L: BatchLoad> {
     loader: L,
     /// Whether values are kept once loaded.
-    cache: bool,
+    keep: Keep,
     state: Mutex<State<L::Key, L::Value>>,
 }
 
 impl<L: BatchLoad> Batcher<L> {
-    /// A batcher over `loader`, keeping what it loaded when `cache` is set.
-    pub fn new(loader: L, cache: bool) -> Self {
+    /// A batcher over `loader`, keeping what it loaded as `keep` says.
+    pub fn new(loader: L, keep: Keep) -> Self {
         Self {
             loader,
-            cache,
+            keep,
             state: Mutex::new(State {
                 open: None,
                 cache: HashMap::new(),
@@ -79,7 +98,7 @@ impl<L: BatchLoad> Batcher<L> {
         let mut follower = None;
         {
             let mut state = self.state.lock().map_err(|_| AppError::Internal)?;
-            if let Some(hit) = state.cache.get(&key).filter(|_| self.cache) {
+            if let Some(hit) = state.cache.get(&key).filter(|_| self.keep.now()) {
                 return Ok(hit.clone());
             }
             match &mut state.open {
@@ -132,7 +151,7 @@ impl<L: BatchLoad> Batcher<L> {
             .filter(|k| seen.insert(k.clone()))
             .collect();
         let outcome = self.loader.load(unique.clone()).await.map(Arc::new);
-        if self.cache
+        if self.keep.now()
             && let Ok(values) = &outcome
             && let Ok(mut state) = self.state.lock()
         {

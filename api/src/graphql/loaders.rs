@@ -8,7 +8,7 @@ use entity::{OrganisationKind, contact_point, reservation, succession};
 use futures_util::future::{BoxFuture, FutureExt};
 use sea_orm::DatabaseConnection;
 
-use super::batch::{BatchLoad, Batcher};
+use super::batch::{BatchLoad, Batcher, Keep};
 use crate::AppState;
 use crate::auth::Actor;
 use crate::domain::agreements;
@@ -525,50 +525,54 @@ pub struct Loaders {
 
 impl Loaders {
     /// Fresh loaders (and caches) for one request by `actor`: they return only what it may
-    /// see. A query reads the registry at one version (checked once); a mutation checks at
-    /// every read, so that it sees its own writes.
+    /// see. A query reads the registry at one version (checked once) and keeps what it
+    /// loaded; a mutation checks the version at every read and keeps nothing, so that each
+    /// of its fields sees the writes before it.
     pub fn new(state: &AppState, operation: &OperationSlot, actor: &Actor) -> Self {
         let info = operation.info.clone();
-        let is_query = move || {
+        let is_query: Arc<dyn Fn() -> bool + Send + Sync> = Arc::new(move || {
             info.lock()
                 .ok()
                 .is_some_and(|i| i.as_ref().is_some_and(|i| !i.mutation))
-        };
-        let reads = Reads::pinned(state.db.clone(), state.registry.clone(), is_query);
-        Self::build(state, reads, actor, true)
+        });
+        let pin_while = is_query.clone();
+        let reads = Reads::pinned(state.db.clone(), state.registry.clone(), move || {
+            pin_while()
+        });
+        Self::build(state, reads, actor, Keep::WhileQuery(is_query))
     }
 
     /// Loaders for a long-lived connection: they batch but keep nothing, so that every
     /// subscription event reads the data as it is then and memory does not grow.
     pub fn uncached(state: &AppState, actor: &Actor) -> Self {
-        Self::build(state, state.registry_reads(), actor, false)
+        Self::build(state, state.registry_reads(), actor, Keep::Never)
     }
 
-    fn build(state: &AppState, reads: Reads, actor: &Actor, cache: bool) -> Self {
+    fn build(state: &AppState, reads: Reads, actor: &Actor, keep: Keep) -> Self {
         let db = &state.db;
         let catalogue = &state.catalogue;
         Self {
-            organisations: Batcher::new(OrganisationsById(reads.clone()), cache),
-            memberships: Batcher::new(MembershipsOfMember(reads.clone()), cache),
-            members: Batcher::new(MembersOfGroup(reads.clone()), cache),
-            successions: Batcher::new(Successions(reads.clone()), cache),
-            contact_points: Batcher::new(ContactPointsOf(db.clone(), actor.clone()), cache),
-            profiles: Batcher::new(ProfilesOf(db.clone()), cache),
+            organisations: Batcher::new(OrganisationsById(reads.clone()), keep.clone()),
+            memberships: Batcher::new(MembershipsOfMember(reads.clone()), keep.clone()),
+            members: Batcher::new(MembersOfGroup(reads.clone()), keep.clone()),
+            successions: Batcher::new(Successions(reads.clone()), keep.clone()),
+            contact_points: Batcher::new(ContactPointsOf(db.clone(), actor.clone()), keep.clone()),
+            profiles: Batcher::new(ProfilesOf(db.clone()), keep.clone()),
             competences: Batcher::new(
                 CompetencesOf(db.clone(), reads.clone(), catalogue.clone()),
-                cache,
+                keep.clone(),
             ),
-            assignments: Batcher::new(AssignmentsById(db.clone()), cache),
-            transfers: Batcher::new(TransfersById(db.clone()), cache),
-            resources: Batcher::new(ResourcesById(db.clone(), actor.clone()), cache),
-            reservations: Batcher::new(ReservationsById(db.clone(), actor.clone()), cache),
-            agreements: Batcher::new(AgreementsById(db.clone(), actor.clone()), cache),
-            free_capacity: Batcher::new(FreeCapacity(db.clone()), cache),
-            resources_of: Batcher::new(ResourcesOf(db.clone(), actor.clone()), cache),
-            reservations_of: Batcher::new(ReservationsOf(db.clone()), cache),
-            agreements_of: Batcher::new(AgreementsOf(db.clone(), actor.clone()), cache),
-            indicators: Batcher::new(IndicatorEvidence(db.clone()), cache),
-            territory_series: Batcher::new(TerritorySeries(db.clone()), cache),
+            assignments: Batcher::new(AssignmentsById(db.clone()), keep.clone()),
+            transfers: Batcher::new(TransfersById(db.clone()), keep.clone()),
+            resources: Batcher::new(ResourcesById(db.clone(), actor.clone()), keep.clone()),
+            reservations: Batcher::new(ReservationsById(db.clone(), actor.clone()), keep.clone()),
+            agreements: Batcher::new(AgreementsById(db.clone(), actor.clone()), keep.clone()),
+            free_capacity: Batcher::new(FreeCapacity(db.clone()), keep.clone()),
+            resources_of: Batcher::new(ResourcesOf(db.clone(), actor.clone()), keep.clone()),
+            reservations_of: Batcher::new(ReservationsOf(db.clone()), keep.clone()),
+            agreements_of: Batcher::new(AgreementsOf(db.clone(), actor.clone()), keep.clone()),
+            indicators: Batcher::new(IndicatorEvidence(db.clone()), keep.clone()),
+            territory_series: Batcher::new(TerritorySeries(db.clone()), keep.clone()),
             registry: reads,
         }
     }
