@@ -17,6 +17,9 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options(config, config.pool_size.max(1))).await
 }
 
+/// How long a pooled connection may sit idle before it is tested when taken again.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
 fn options(config: &DbConfig, connections: u32) -> ConnectOptions {
     let mut options = ConnectOptions::new(config.database_url.clone());
     let statement_timeout = config.statement_timeout_ms.to_string();
@@ -25,6 +28,11 @@ fn options(config: &DbConfig, connections: u32) -> ConnectOptions {
         .min_connections(1)
         .acquire_timeout(config.pool_timeout())
         .connect_timeout(Duration::from_secs(5))
+        // sqlx pings every connection it takes from the pool, a round trip before each
+        // statement (and again when it goes back, where a broken one is dropped): only
+        // connections idle this long, which a network or PostgreSQL may have cut meanwhile,
+        // are tested before use.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
             opts.journal_mode(SqliteJournalMode::Wal)
