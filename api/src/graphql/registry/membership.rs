@@ -68,7 +68,8 @@ impl Membership {
 
 /// A dated link from a member to a group: a commune in its EPCI, département or commune
 /// nouvelle; a département in its région.
-#[Object]
+// Serial for the reason `Organisation` is: long member lists resolve their rows together.
+#[Object(serial)]
 impl Membership {
     /// The member.
     async fn member(&self, ctx: &Context<'_>) -> Result<Organisation> {
