@@ -31,7 +31,8 @@ pub struct HolderListInfo {
 pub type HolderConnection = Connection<String, Responsibility, HolderListInfo>;
 
 /// A competence of the national nomenclature (BANATIC).
-#[Object]
+// Serial, as `Organisation`: its fields are at hand but `holders`.
+#[Object(serial)]
 impl Competence {
     /// BANATIC code (`C1005`…).
     async fn code(&self) -> &str {

@@ -44,7 +44,8 @@ impl Responsibility {
 }
 
 /// Who plays which role in a competence, from which layer of the answer.
-#[Object]
+// Serial, as `Organisation`: its fields are at hand, and a profile lists hundreds of them.
+#[Object(serial)]
 impl Responsibility {
     /// The organisation.
     async fn organisation(&self) -> Organisation {
@@ -132,6 +133,7 @@ impl Responsibility {
 
 /// One competence with its responsibilities for one commune.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct CompetenceResponsibilities {
     /// The competence.
     pub competence: Competence,
