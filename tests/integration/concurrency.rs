@@ -1,7 +1,7 @@
 //! Every multi-party decision is right when all parties act at once: transfers approved by
 //! both parties together, every member council of an EPCI deciding together (on a transfer,
 //! then on its restitution), agreements signed by every party together, the same transfer
-//! proposed many times together. Each outcome is checked in the database, repeatedly; the
+//! proposed many times together, the same organisation registered many times together. Each outcome is checked in the database, repeatedly; the
 //! races are real on PostgreSQL (SQLite serialises writers, so there they pass trivially).
 
 use entity::{ConsentDecision, TransferStatus, consent, transfer};
@@ -410,4 +410,58 @@ async fn holder(app: &TestApp, insee: &str, at: &str) -> Value {
         .find(|x| x["role"] == "HOLDER")
         .map(|x| x["organisation"]["siren"].clone())
         .unwrap_or_default()
+}
+
+/// Registers with `document` eight times at once (each its own request, no idempotency key):
+/// one organisation is created, every other answer is a conflict, and the registry holds
+/// one organisation with `siren`.
+async fn registered_once(app: &TestApp, document: &str, mutation: &str, input: Value, siren: &str) {
+    let state = token("pref@ille-et-vilaine.gouv.fr", None, &["state"]);
+    let answers = join_all(
+        (0..8).map(|_| app.graphql_as(Some(&state), document, json!({ "i": input.clone() }))),
+    )
+    .await;
+    let created = answers
+        .iter()
+        .filter(|(_, a)| a["data"][mutation]["organisation"].is_object())
+        .count();
+    assert_eq!(created, 1, "{answers:#?}");
+    for (_, a) in &answers {
+        let errors = &a["data"][mutation]["userErrors"];
+        if errors != &json!([]) {
+            assert_eq!(errors[0]["code"], "CONFLICT", "{a:#}");
+        }
+    }
+    let rows = entity::organisation::Entity::find()
+        .filter(entity::organisation::Column::Siren.eq(siren))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "{siren}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_organisation_registered_many_times_at_once_is_registered_once() {
+    let app = TestApp::new().await;
+    registered_once(
+        &app,
+        "mutation($i: RegisterPartnerOrganisationInput!) { registerPartnerOrganisation(input: $i) {
+           organisation { id } userErrors { code message } } }",
+        "registerPartnerOrganisation",
+        json!({ "kind": "COMPANY", "name": "Google France", "siret": "73282932000074" }),
+        "732829320",
+    )
+    .await;
+    let communes = member_communes(&app, 2).await;
+    let members: Vec<&String> = communes.iter().map(|(id, _)| id).collect();
+    registered_once(
+        &app,
+        "mutation($i: RegisterGroupingInput!) { registerGrouping(input: $i) {
+           organisation { id } userErrors { code message } } }",
+        "registerGrouping",
+        json!({ "kind": "SYNDICAT", "name": "Syndicat mixte d'essai", "siren": SYNDICAT,
+                "members": members, "validFrom": "2026-01-01", "departement": "35" }),
+        SYNDICAT,
+    )
+    .await;
 }

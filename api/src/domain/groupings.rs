@@ -80,6 +80,7 @@ pub async fn register(
     }
 
     let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
+    crate::domain::lock_registry(&txn).await?;
     let found = registry::by_ids_in(&txn, &members).await?;
     for id in &members {
         let Some(m) = found.iter().find(|o| o.id == *id) else {

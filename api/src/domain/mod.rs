@@ -28,7 +28,8 @@ pub mod versioned;
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, PrimaryKeyTrait,
+    QuerySelect,
 };
 
 pub use unit_of_work::{UnitOfWork, begin_write};
@@ -50,6 +51,19 @@ where
     C: ConnectionTrait,
 {
     E::find_by_id(id).lock_exclusive().one(txn).await?;
+    Ok(())
+}
+
+/// Serialises the writers that check the registry before adding to it (that a SIREN or an
+/// RNA is not taken) until the transaction ends, so that two registrations at once cannot
+/// both pass the check. PostgreSQL locks the `registry_version` row: every write to the
+/// registry's tables updates it (their triggers), so such writers took turns on it already,
+/// only after their checks. SQLite's write transactions are serial already.
+pub async fn lock_registry<C: ConnectionTrait>(txn: &C) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SELECT version FROM registry_version WHERE id = 1 FOR UPDATE")
+            .await?;
+    }
     Ok(())
 }
 

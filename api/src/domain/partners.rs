@@ -95,6 +95,7 @@ pub async fn register(
             .pop()
             .ok_or(AppError::Internal);
     }
+    crate::domain::lock_registry(&txn).await?;
     let today = ctx.now.date_naive();
     let taken = match &siren {
         Some(s) => {
