@@ -308,6 +308,28 @@ async fn erasure_removes_the_personal_data_and_keeps_the_figures() {
         !text.contains("trois semaines") && !text.contains("06 00"),
         "{text}"
     );
+    // An answer would be personal data that no erasure or purge ever removes: refused.
+    let body = call(
+        &app,
+        &staff(CA_VITRE),
+        "answerReferral",
+        json!({ "id": filed["id"], "version": 2, "answer": "M. Dupont, votre bac sera vidé jeudi." }),
+    )
+    .await;
+    assert_eq!(
+        user_error(&body, "answerReferral")["code"],
+        "ILLEGAL_TRANSITION",
+        "{body}"
+    );
+    let body = call(
+        &app,
+        &staff(CA_VITRE),
+        "closeReferral",
+        json!({ "id": filed["id"], "version": 2 }),
+    )
+    .await;
+    assert_eq!(referral(&body, "closeReferral")["answer"], Value::Null);
+    assert_eq!(referral(&body, "closeReferral")["status"], "CLOSED");
 }
 
 #[tokio::test]

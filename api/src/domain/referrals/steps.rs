@@ -292,6 +292,13 @@ pub async fn step(
             ) {
                 return illegal("answered");
             }
+            // An answer is personal data too: once the person's data is erased, nothing
+            // would ever erase it again (erasure and the retention purge run once).
+            if m.erased_at.is_some() {
+                return Err(AppError::IllegalTransition(
+                    "its personal data was erased: the referral can be closed, not answered".into(),
+                ));
+            }
             let text = codes::check_text("input.answer", text, 1, 10_000)?;
             next.status = Set(ReferralStatus::Answered);
             next.answer = Set(Some(text));
