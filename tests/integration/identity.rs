@@ -521,6 +521,12 @@ async fn bad_input_is_a_user_error_naming_the_field_and_changes_nothing() {
             json!({ "kind": "COMPANY", "name": "ACME", "siren": "732829320", "siret": "21350238800019" }),
             "input.siret",
         ),
+        // A valid SIRET checksum whose first nine digits are not a SIREN.
+        (
+            REGISTER,
+            json!({ "kind": "COMPANY", "name": "ACME", "siret": "12345678900007" }),
+            "input.siret",
+        ),
         (
             REGISTER,
             json!({ "kind": "ASSOCIATION", "name": "Club", "rna": "X12345678" }),

@@ -247,6 +247,26 @@ async fn a_crte_is_its_parties_until_every_signatory_signs_then_public() {
     )
     .await;
     assert_eq!(error_code(&r), "FORBIDDEN", "{r}");
+    // A rejection says why, in at most 1,000 characters; until it does, nothing changes.
+    for reason in [Value::Null, json!(" "), json!("x".repeat(1001))] {
+        let mut input = sign(VITRE, false);
+        input["reason"] = reason;
+        let r = run(
+            &app,
+            Some(&admin(VITRE)),
+            "signTerritorialProject",
+            "SignTerritorialProjectInput",
+            input,
+            PROJECT,
+        )
+        .await;
+        let error = &r["data"]["signTerritorialProject"]["userErrors"][0];
+        assert_eq!(
+            (error["code"].as_str(), error["field"].as_str()),
+            (Some("BAD_USER_INPUT"), Some("input.reason")),
+            "{r}"
+        );
+    }
     let r = run(
         &app,
         Some(&admin(VITRE)),
@@ -1113,6 +1133,15 @@ async fn satisfaction_barometers_from_surveys_and_referral_ratings_are_hidden_be
     let ca = staff(CA_VITRE);
     for (input, field) in [
         (result("35360", json!([1, 2, 3])), "input.distribution"),
+        // Counts whose sums would overflow (this one wraps round to one answer).
+        (
+            result("35360", json!([i64::MAX, i64::MAX, 3, 0, 0])),
+            "input.distribution",
+        ),
+        (
+            result("35360", json!([0, 0, 0, 0, 2_000_000_000_000_000_000_i64])),
+            "input.distribution",
+        ),
         (
             result("35360", json!([0, 0, 0, 0, 0])),
             "input.distribution",

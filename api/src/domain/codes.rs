@@ -81,7 +81,8 @@ pub fn check_competence_code(argument: &str, code: &str) -> AppResult<()> {
 }
 
 /// Checks a SIRET: fourteen digits with a valid Luhn checksum (La Poste's establishments,
-/// SIREN 356000000, use a digit sum divisible by 5 instead).
+/// SIREN 356000000, use a digit sum divisible by 5 instead), whose first nine are a SIREN
+/// (the organisation is known by them from then on).
 pub fn check_siret(argument: &str, siret: &str) -> AppResult<()> {
     if siret.len() != 14 || !siret.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AppError::bad_input(
@@ -95,6 +96,12 @@ pub fn check_siret(argument: &str, siret: &str) -> AppResult<()> {
         return Err(AppError::bad_input(
             argument,
             format!("`{siret}` is not a SIRET: its check digit is wrong (Luhn)"),
+        ));
+    }
+    if !luhn_valid(&siret[..9]) {
+        return Err(AppError::bad_input(
+            argument,
+            format!("`{siret}` is not a SIRET: its first nine digits are not a SIREN (Luhn)"),
         ));
     }
     Ok(())
@@ -203,6 +210,10 @@ mod tests {
         assert!(check_siret("s", "73282932000074").is_ok());
         assert!(check_siret("s", "73282932000075").is_err());
         assert!(check_siret("s", "7328293200007").is_err());
+        // A valid checksum over fourteen digits whose first nine are not a SIREN.
+        assert!(check_siret("s", "12345678900007").is_err());
+        // La Poste's head office: its SIREN passes Luhn too.
+        assert!(check_siret("s", "35600000000048").is_ok());
         assert!(check_rna("r", "W751234567").is_ok());
         assert!(check_rna("r", "X751234567").is_err());
         assert!(check_rna("r", "W75123456").is_err());

@@ -249,12 +249,6 @@ pub async fn decide(
     reason: Option<String>,
 ) -> AppResult<Agreement> {
     consent::require_decide(&ctx.actor, party)?;
-    let reason = reason
-        .map(|r| codes::check_text("input.reason", &r, 1, 1000))
-        .transpose()?;
-    if !approve && reason.is_none() {
-        return Err(AppError::bad_input("input.reason", "a rejection says why"));
-    }
     let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
     let before = current(&txn, ctx, id, None).await?;
     if before.model.status != AgreementStatus::Proposed {

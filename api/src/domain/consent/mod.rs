@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::auth::{Actor, Role};
 use crate::domain::audit::WriteContext;
-use crate::domain::authz;
+use crate::domain::{authz, codes};
 use crate::error::{AppError, AppResult};
 
 /// What a consent decides on.
@@ -34,6 +34,13 @@ impl Subject {
             Subject::Agreement => "Agreement",
             Subject::Project => "TerritorialProject",
         }
+    }
+
+    /// Whether a party that rejects must say why: a proposed agreement or project goes back
+    /// to its drafters, who need the reason to revise it; a council's decision on a
+    /// transfer is its deliberation, which need not be given here.
+    fn rejection_says_why(self) -> bool {
+        matches!(self, Subject::Agreement | Subject::Project)
     }
 }
 
@@ -111,7 +118,8 @@ pub fn require_decide(actor: &Actor, party: i64) -> AppResult<()> {
 
 /// Records `party`'s decision on `subject` `id` (inside the caller's transaction), and
 /// returns every decision on it as it now stands. The party must be asked and must not have
-/// decided.
+/// decided; a reason is 1 to 1,000 characters, and required to reject an agreement or a
+/// project.
 ///
 /// Every consent row of the subject is locked first (`FOR UPDATE` on PostgreSQL; SQLite's
 /// write transactions are serial already), so that parties deciding at the same moment
@@ -127,6 +135,12 @@ pub async fn decide<C: ConnectionTrait>(
     reason: Option<String>,
 ) -> AppResult<Vec<consent::Model>> {
     require_decide(&ctx.actor, party)?;
+    let reason = reason
+        .map(|r| codes::check_text("input.reason", &r, 1, 1000))
+        .transpose()?;
+    if !approve && reason.is_none() && subject.rejection_says_why() {
+        return Err(AppError::bad_input("input.reason", "a rejection says why"));
+    }
     let mut all = consent::Entity::find()
         .filter(consent::Column::SubjectType.eq(subject.as_str()))
         .filter(consent::Column::SubjectId.eq(id))
@@ -155,7 +169,7 @@ pub async fn decide<C: ConnectionTrait>(
         .col_expr(consent::Column::Decision, decision.into())
         .col_expr(consent::Column::DecidedBy, ctx.actor.subject.clone().into())
         .col_expr(consent::Column::DecidedAt, Some(ctx.now).into())
-        .col_expr(consent::Column::Reason, reason.into())
+        .col_expr(consent::Column::Reason, reason.clone().into())
         .filter(consent::Column::Id.eq(mine.id))
         .filter(consent::Column::Decision.eq(ConsentDecision::Pending))
         .exec(txn)
@@ -167,6 +181,7 @@ pub async fn decide<C: ConnectionTrait>(
         mine.decision = decision;
         mine.decided_by = ctx.actor.subject.clone();
         mine.decided_at = Some(ctx.now);
+        mine.reason = reason;
     }
     Ok(all)
 }

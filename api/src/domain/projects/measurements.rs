@@ -199,7 +199,13 @@ fn snapshot(m: &measurement::Model) -> serde_json::Value {
     })
 }
 
-/// Checks a survey result: five counts, none negative, at least one answer.
+/// Most answers one survey count may hold: more than the population of France. It keeps
+/// every sum of counts (a score's total, a territory's over all its communes) far from
+/// overflowing.
+const MAX_SURVEY_COUNT: i64 = 100_000_000;
+
+/// Checks a survey result: five counts, none negative or above [`MAX_SURVEY_COUNT`], at least
+/// one answer.
 pub(super) fn survey_counts(counts: &[i64]) -> AppResult<[i64; 5]> {
     let counts: [i64; 5] = counts.try_into().map_err(|_| {
         AppError::bad_input(
@@ -207,10 +213,11 @@ pub(super) fn survey_counts(counts: &[i64]) -> AppResult<[i64; 5]> {
             "five counts: the answers scoring 1, 2, 3, 4 and 5",
         )
     })?;
-    if counts.iter().any(|c| *c < 0) || counts.iter().sum::<i64>() < 1 {
+    if counts.iter().any(|c| !(0..=MAX_SURVEY_COUNT).contains(c)) || counts.iter().sum::<i64>() < 1
+    {
         return Err(AppError::bad_input(
             "input.distribution",
-            "counts are not negative and add up to at least one answer",
+            format!("counts are from 0 to {MAX_SURVEY_COUNT} and add up to at least one answer"),
         ));
     }
     Ok(counts)

@@ -42,10 +42,6 @@ pub async fn decide(
     approve: bool,
     reason: Option<String>,
 ) -> AppResult<Transfer> {
-    let reason = reason
-        .as_deref()
-        .map(|r| codes::check_text("input.reason", r, 1, 1000))
-        .transpose()?;
     consent::require_decide(&ctx.actor, party)?;
     let today = ctx.now.date_naive();
     let txn = crate::domain::UnitOfWork::begin(db, ctx).await?;
@@ -63,16 +59,13 @@ pub async fn decide(
         )));
     }
     let current = current.model;
-    let decisions = consent::decide(
-        &txn,
-        ctx,
-        Subject::Transfer,
-        id,
-        party,
-        approve,
-        reason.clone(),
-    )
-    .await?;
+    let decisions =
+        consent::decide(&txn, ctx, Subject::Transfer, id, party, approve, reason).await?;
+    // As checked and recorded with the decision.
+    let reason = decisions
+        .iter()
+        .find(|c| c.party_id == party)
+        .and_then(|c| c.reason.clone());
     let tally = match by_councils(current.rule) {
         Some((silence, _)) => majority_tally(&txn, &decisions, false, silence).await?,
         None => consent::unanimity(&decisions),
