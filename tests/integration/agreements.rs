@@ -338,6 +338,23 @@ async fn a_rejection_returns_a_proposal_to_draft_and_illegal_steps_are_refused()
         json!([]),
         "signatures of the rejected text are withdrawn"
     );
+    // Why stays in the audit log, with the party that said it.
+    let (_, log) = app
+        .graphql_as(
+            Some(&token("s@prefecture.gouv.fr", None, &["state"])),
+            r#"{ auditLog(filter: { entityType: "Agreement" }) { nodes { action after } } }"#,
+            json!({}),
+        )
+        .await;
+    let rejection = log["data"]["auditLog"]["nodes"]
+        .as_array()
+        .and_then(|nodes| nodes.iter().find(|n| n["action"] == "rejectAgreement"))
+        .map(|n| n["after"]["rejection"].clone());
+    assert_eq!(
+        rejection,
+        Some(json!({ "partyId": rennes, "reason": "Tarif à revoir" })),
+        "{log}"
+    );
     // Editable again, proposable again, and every party asked anew.
     let v = a["version"].as_i64().unwrap();
     let r = run(

@@ -280,6 +280,31 @@ async fn a_crte_is_its_parties_until_every_signatory_signs_then_public() {
         r["data"]["signTerritorialProject"]["project"]["phase"], "DRAFT",
         "{r}"
     );
+    // Why stays in the audit log, with the party that said it.
+    let (_, log) = app
+        .graphql_as(
+            Some(&token("s@prefecture.gouv.fr", None, &["state"])),
+            r#"{ auditLog(filter: { entityType: "TerritorialProject" }) { nodes { action after } } }"#,
+            json!({}),
+        )
+        .await;
+    let rejection = log["data"]["auditLog"]["nodes"]
+        .as_array()
+        .and_then(|nodes| {
+            nodes
+                .iter()
+                .find(|n| n["action"] == "rejectTerritorialProject")
+        })
+        .map(|n| n["after"]["rejection"].clone())
+        .unwrap_or_default();
+    assert_eq!(rejection["reason"], "à revoir", "{log}");
+    let vitre = app
+        .query(
+            "query($s: String!) { organisation(siren: $s) { id } }",
+            json!({ "s": VITRE }),
+        )
+        .await;
+    assert_eq!(rejection["partyId"], vitre["organisation"]["id"], "{log}");
     let r = run(
         &app,
         Some(&staff(CA_VITRE)),

@@ -71,6 +71,7 @@ pub async fn draft(
         None,
         &created,
         Operation::Created,
+        &[],
     )
     .await?;
     txn.remember(
@@ -91,6 +92,7 @@ async fn record<C: ConnectionTrait>(
     before: Option<&Agreement>,
     after: &Agreement,
     operation: Operation,
+    decisions: &[entity::consent::Model],
 ) -> AppResult<()> {
     audit::record(
         txn,
@@ -102,7 +104,7 @@ async fn record<C: ConnectionTrait>(
             owner: Some(after.model.drafted_by_id),
             operation,
             before: before.map(snapshot),
-            after: Some(snapshot(after)),
+            after: Some(consent::with_rejection(snapshot(after), decisions)),
         },
     )
     .await?;
@@ -183,6 +185,7 @@ pub async fn update(
         Some(&before),
         &after,
         Operation::Updated,
+        &[],
     )
     .await?;
     txn.commit().await?;
@@ -231,6 +234,7 @@ pub async fn propose(
         Some(&before),
         &after,
         Operation::Updated,
+        &[],
     )
     .await?;
     txn.commit().await?;
@@ -258,9 +262,9 @@ pub async fn decide(
             before.model.status.to_value()
         )));
     }
-    let tally = consent::unanimity(
-        &consent::decide(&txn, ctx, Subject::Agreement, id, party, approve, reason).await?,
-    );
+    let decisions =
+        consent::decide(&txn, ctx, Subject::Agreement, id, party, approve, reason).await?;
+    let tally = consent::unanimity(&decisions);
     let (action, changes) = match tally {
         Tally::Pending => ("signAgreement", None),
         Tally::Approved => (
@@ -291,7 +295,16 @@ pub async fn decide(
         Tally::Pending => {}
     }
     let after = by_ids(&txn, &[id]).await?.pop().ok_or(AppError::Internal)?;
-    record(&txn, ctx, action, Some(&before), &after, Operation::Updated).await?;
+    record(
+        &txn,
+        ctx,
+        action,
+        Some(&before),
+        &after,
+        Operation::Updated,
+        &decisions,
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -355,6 +368,7 @@ pub async fn terminate(
         Some(&before),
         &after,
         Operation::Ended,
+        &[],
     )
     .await?;
     txn.commit().await?;

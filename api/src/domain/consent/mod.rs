@@ -239,6 +239,27 @@ pub async fn deem<C: ConnectionTrait>(
     Ok(())
 }
 
+/// `snapshot` (the audit record of a decision: the subject after it) with who rejected and
+/// why, when a party rejected: [`reset`] forgets the decisions as the proposal returns to
+/// draft, and the audit trail is where the reason stays.
+pub fn with_rejection(
+    mut snapshot: serde_json::Value,
+    decisions: &[consent::Model],
+) -> serde_json::Value {
+    if let (Some(rejected), Some(fields)) = (
+        decisions
+            .iter()
+            .find(|c| c.decision == ConsentDecision::Rejected),
+        snapshot.as_object_mut(),
+    ) {
+        fields.insert(
+            "rejection".into(),
+            serde_json::json!({ "partyId": rejected.party_id, "reason": rejected.reason }),
+        );
+    }
+    snapshot
+}
+
 /// Forgets every decision on `subject` `id`: a rejected proposal returns to draft, and the
 /// next proposal asks every party again.
 pub async fn reset<C: ConnectionTrait>(txn: &C, subject: Subject, id: i64) -> AppResult<()> {

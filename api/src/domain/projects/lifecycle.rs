@@ -275,7 +275,10 @@ pub async fn decide(
         action,
         &after,
         Operation::Updated,
-        (Some(snapshot(&before)), Some(snapshot(&after))),
+        (
+            Some(snapshot(&before)),
+            Some(consent::with_rejection(snapshot(&after), &decisions)),
+        ),
     )
     .await?;
     txn.commit().await?;

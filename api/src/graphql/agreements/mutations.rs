@@ -124,7 +124,8 @@ pub struct DecideAgreementInput {
     pub id: ID,
     /// The party deciding (its global ID, INSEE code or SIREN); the caller is one of its admins.
     pub party: ID,
-    /// Why (required to reject).
+    /// Why (required to reject; 1 to 1,000 characters). A rejection's reason stays in the
+    /// audit log (`rejection` in the record's `after`).
     pub reason: Option<String>,
 }
 

@@ -74,7 +74,8 @@ pub struct SignTerritorialProjectInput {
     /// Sign (`true`, the default) or reject.
     #[graphql(default = true)]
     pub approve: bool,
-    /// Why, when rejecting.
+    /// Why, when rejecting: required then (1 to 1,000 characters), and kept in the audit log
+    /// (`rejection` in the record's `after`).
     pub reason: Option<String>,
 }
 
