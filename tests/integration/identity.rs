@@ -521,6 +521,12 @@ async fn bad_input_is_a_user_error_naming_the_field_and_changes_nothing() {
             json!({ "kind": "COMPANY", "name": "ACME", "siren": "732829320", "siret": "21350238800019" }),
             "input.siret",
         ),
+        // A commune's code where a département's is asked.
+        (
+            REGISTER,
+            json!({ "kind": "COMPANY", "name": "ACME", "siren": "732829320", "departement": "35238" }),
+            "input.departement",
+        ),
         // A valid SIRET checksum whose first nine digits are not a SIREN.
         (
             REGISTER,

@@ -142,6 +142,13 @@ async fn a_crte_is_its_parties_until_every_signatory_signs_then_public() {
             "input.parties",
         ),
         (json!({ "draftedById": RENNES }), "input.parties"),
+        // A well-formed global ID that names no organisation ("Organisation:999999999").
+        (
+            json!({ "parties": [{ "organisationId": CA_VITRE, "role": "PILOT" },
+                                { "organisationId": CA_VITRE, "role": "SIGNATORY" },
+                                { "organisationId": "T3JnYW5pc2F0aW9uOjk5OTk5OTk5OQ", "role": "SIGNATORY" }] }),
+            "input.parties",
+        ),
         (json!({ "validTo": date(0, 1, 1) }), "input.validTo"),
     ] {
         let mut input = crte("CRTE incomplet");

@@ -62,6 +62,28 @@ pub fn check_insee_code(argument: &str, code: &str) -> AppResult<()> {
     }
 }
 
+/// Checks a département's INSEE code: `01`…`95` (`2A` and `2B` for Corsica, not `20`), or
+/// `971`…`974` and `976` overseas.
+pub fn check_departement_code(argument: &str, code: &str) -> AppResult<()> {
+    let b = code.as_bytes();
+    let ok = match b {
+        [b'2', b'A' | b'B'] => true,
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+            !matches!(code, "00" | "20" | "96" | "97" | "98" | "99")
+        }
+        [b'9', b'7', c] => matches!(c, b'1'..=b'4' | b'6'),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            argument,
+            format!("`{code}` is not a département code: expected e.g. 35, 2A or 974"),
+        ))
+    }
+}
+
 /// Whether `code` has the form of a BANATIC competence code (`C` followed by four digits).
 pub fn is_competence_code(code: &str) -> bool {
     let b = code.as_bytes();
@@ -210,6 +232,12 @@ mod tests {
         assert!(check_siret("s", "73282932000074").is_ok());
         assert!(check_siret("s", "73282932000075").is_err());
         assert!(check_siret("s", "7328293200007").is_err());
+        for code in ["01", "35", "2A", "2B", "95", "971", "974", "976"] {
+            assert!(check_departement_code("d", code).is_ok(), "{code}");
+        }
+        for code in ["00", "20", "96", "975", "977", "35238", "3", "2C", "9A"] {
+            assert!(check_departement_code("d", code).is_err(), "{code}");
+        }
         // A valid checksum over fourteen digits whose first nine are not a SIREN.
         assert!(check_siret("s", "12345678900007").is_err());
         // La Poste's head office: its SIREN passes Luhn too.

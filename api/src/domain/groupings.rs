@@ -67,7 +67,7 @@ pub async fn register(
     let name = codes::check_text("input.name", &new.name, 2, 300)?;
     codes::check_siren("input.siren", &new.siren)?;
     if let Some(d) = &new.departement {
-        codes::check_insee_code("input.departement", d)?;
+        codes::check_departement_code("input.departement", d)?;
     }
     let mut members = new.members.clone();
     members.sort_unstable();

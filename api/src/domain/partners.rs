@@ -70,7 +70,7 @@ pub async fn register(
         codes::check_rna("input.rna", rna)?;
     }
     if let Some(d) = &new.departement {
-        codes::check_insee_code("input.departement", d)?;
+        codes::check_departement_code("input.departement", d)?;
     }
     let siren = new
         .siren

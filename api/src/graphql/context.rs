@@ -106,13 +106,6 @@ pub async fn organisation(
 /// organisation valid today, preferring commune, then département, then région) or SIREN.
 /// `field` names the input in errors.
 pub async fn organisation_id(ctx: &Context<'_>, field: &str, text: &str) -> AppResult<i64> {
-    if let Ok((kind, n)) = ids::decode(field, text) {
-        return match kind {
-            NodeType::Organisation => Ok(n),
-            _ => ids::decode_as(field, text, NodeType::Organisation),
-        };
-    }
-    let today = request(ctx).map_err(|_| AppError::Internal)?.today;
     let reads = registry_reads(ctx).map_err(|_| AppError::Internal)?;
     let unknown = || {
         AppError::bad_input(
@@ -120,6 +113,18 @@ pub async fn organisation_id(ctx: &Context<'_>, field: &str, text: &str) -> AppR
             format!("`{text}` names no organisation (a global ID, an INSEE code or a SIREN)"),
         )
     };
+    if let Ok((kind, n)) = ids::decode(field, text) {
+        if kind != NodeType::Organisation {
+            return ids::decode_as(field, text, NodeType::Organisation);
+        }
+        // Any organisation of the registry, past ones included; an ID that names none is
+        // refused here rather than by the database's references, as a conflict.
+        return match reads.by_ids(&[n]).await?.first() {
+            Some(o) => Ok(o.id),
+            None => Err(unknown()),
+        };
+    }
+    let today = request(ctx).map_err(|_| AppError::Internal)?.today;
     let found = if text.len() == 9 && text.bytes().all(|b| b.is_ascii_digit()) {
         codes::check_siren(field, text)?;
         reads.by_siren(text, None, today).await?
