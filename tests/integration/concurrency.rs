@@ -1,7 +1,8 @@
 //! Every multi-party decision is right when all parties act at once: transfers approved by
 //! both parties together, every member council of an EPCI deciding together (on a transfer,
 //! then on its restitution), agreements signed by every party together, the same transfer
-//! proposed many times together, the same organisation registered many times together. Each outcome is checked in the database, repeatedly; the
+//! proposed many times together, the same organisation registered many times together, a
+//! create retried with its idempotency key while it runs. Each outcome is checked in the database, repeatedly; the
 //! races are real on PostgreSQL (SQLite serialises writers, so there they pass trivially).
 
 use entity::{ConsentDecision, TransferStatus, consent, transfer};
@@ -464,4 +465,33 @@ async fn the_same_organisation_registered_many_times_at_once_is_registered_once(
         SYNDICAT,
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_create_retried_while_it_runs_replays_its_first_result() {
+    let app = TestApp::new().await;
+    let state = token("pref@ille-et-vilaine.gouv.fr", None, &["state"]);
+    let input = json!({ "kind": "COMPANY", "name": "Google France", "siret": "73282932000074",
+                        "idempotencyKey": "register-google-1" });
+    let answers = join_all((0..8).map(|_| {
+        app.graphql_as(
+            Some(&state),
+            "mutation($i: RegisterPartnerOrganisationInput!) { registerPartnerOrganisation(input: $i) {
+               organisation { id } userErrors { code message } } }",
+            json!({ "i": input.clone() }),
+        )
+    }))
+    .await;
+    let ids: Vec<&Value> = answers
+        .iter()
+        .map(|(_, a)| &a["data"]["registerPartnerOrganisation"]["organisation"]["id"])
+        .collect();
+    assert!(ids[0].is_string(), "{answers:#?}");
+    assert!(ids.iter().all(|id| *id == ids[0]), "{answers:#?}");
+    let rows = entity::organisation::Entity::find()
+        .filter(entity::organisation::Column::Siren.eq("732829320"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
 }

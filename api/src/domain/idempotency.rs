@@ -2,7 +2,9 @@
 //! key with another input is refused.
 
 use entity::idempotency_record;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement,
+};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
@@ -20,6 +22,11 @@ pub fn input_hash(input: &serde_json::Value) -> String {
 
 /// The entity created by an earlier call with `key`, if any; an error if `key` was used
 /// with another operation or input.
+///
+/// A retry may arrive while the first call is still running (its client gave up waiting):
+/// on PostgreSQL the key is locked first (a transaction-scoped advisory lock), so the retry
+/// waits for the first call to commit and then replays it, instead of failing on the
+/// record the first call writes. SQLite's write transactions are serial already.
 pub async fn replay<C: ConnectionTrait>(
     txn: &C,
     subject: &str,
@@ -32,6 +39,14 @@ pub async fn replay<C: ConnectionTrait>(
             "idempotencyKey",
             format!("an idempotency key has 1 to {MAX_KEY_LEN} characters"),
         ));
+    }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [format!("idempotency\n{subject}\n{key}").into()],
+        ))
+        .await?;
     }
     let found = idempotency_record::Entity::find()
         .filter(idempotency_record::Column::ActorSubject.eq(subject))
