@@ -188,6 +188,11 @@ pub struct Limits {
     /// Automatic persisted queries: documents kept by their SHA-256 (least recently used go).
     #[arg(long, env = "MAILLAGE_PERSISTED_QUERIES", default_value_t = 1024)]
     pub persisted_queries: usize,
+    /// Answer plain registry lookups (`organisation`, `organisations { nodes }` with an
+    /// organisation's own fields and places) by writing their JSON directly, without
+    /// async-graphql's executor; `false` runs every operation through it.
+    #[arg(long, env = "MAILLAGE_DIRECT_ANSWERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub direct_answers: bool,
 }
 
 impl Default for Limits {
@@ -208,6 +213,7 @@ impl Default for Limits {
             cost_budget_state: 50_000_000,
             subscriber_stall_secs: 10,
             persisted_queries: 1024,
+            direct_answers: true,
         }
     }
 }

@@ -326,10 +326,16 @@ impl TestApp {
     /// Another instance of the application on the same database (its own state, caches and
     /// change-feed listener), as a second server process would be.
     pub async fn second_instance(&self) -> Router {
+        self.instance_with(Limits::default(), true).await
+    }
+
+    /// [`TestApp::second_instance`] with other request limits, its registry in memory or not.
+    pub async fn instance_with(&self, limits: Limits, in_memory: bool) -> Router {
         let auth = Authenticator::new(&auth_config()).expect("authenticator");
-        let state = AppState::load(self.db.clone(), Limits::default(), auth)
+        let state = AppState::load(self.db.clone(), limits, auth)
             .await
             .expect("state")
+            .with_registry_in_memory(in_memory)
             .with_clock(self.clock.clone());
         state
             .registry

@@ -18,6 +18,7 @@ mod competences;
 mod concurrency;
 mod conformance;
 mod cost;
+mod direct_answers;
 mod exports;
 mod http;
 mod http_caching;

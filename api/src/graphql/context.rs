@@ -59,6 +59,34 @@ impl RequestContext {
     }
 }
 
+/// What the registry's resolvers read from a request, taken out of its context: the direct
+/// answers ([`super::direct`]) resolve the same fields without one.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    /// The application state.
+    pub state: &'a AppState,
+    /// The request's loaders.
+    pub loaders: &'a Loaders,
+    /// The request's facts.
+    pub request: &'a RequestContext,
+}
+
+impl<'a> Scope<'a> {
+    /// The scope of the request `ctx` belongs to.
+    pub fn of(ctx: &Context<'a>) -> Result<Self> {
+        Ok(Self {
+            state: state(ctx)?,
+            loaders: loaders(ctx)?,
+            request: request(ctx)?,
+        })
+    }
+
+    /// Whether `at` falls before the data: such questions get empty answers, not errors.
+    pub fn before_data(&self, at: NaiveDate) -> bool {
+        self.state.before_data(at)
+    }
+}
+
 /// The application state.
 pub fn state<'a>(ctx: &Context<'a>) -> Result<&'a AppState> {
     ctx.data::<AppState>()

@@ -193,9 +193,15 @@ pub struct Charged {
 impl Charged {
     /// Tells the caller, in `extensions.cost`, what its request cost and what it has left.
     pub fn report(&self, response: &mut Response) {
+        let actual = fields(&response.data);
+        self.report_fields(response, actual);
+    }
+
+    /// [`Self::report`] for an answer of `actual` fields whose data is written elsewhere.
+    pub fn report_fields(&self, response: &mut Response, actual: usize) {
         let cost = async_graphql::value!({
             "requested": self.requested,
-            "actual": fields(&response.data),
+            "actual": actual,
             "remaining": self.remaining,
             "resetAt": self.reset_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         });

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod competences;
 pub mod context;
 pub mod cost;
+pub mod direct;
 pub mod federation;
 pub mod governance;
 pub mod guard;
@@ -28,6 +29,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use crate::config::Limits;
 use context::RequestContext;
 use guard::OperationSlot;
+pub use pipeline::Answer;
 use pipeline::{OperationSchemas, Pipeline, Stages};
 
 /// Every query entry point.
@@ -130,7 +132,7 @@ impl Executor {
         request: async_graphql::Request,
         slot: &OperationSlot,
         req: &RequestContext,
-    ) -> async_graphql::Response {
+    ) -> Answer {
         self.pipeline
             .execute(&self.operations, request, slot, req)
             .await

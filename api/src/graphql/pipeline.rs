@@ -8,6 +8,7 @@
 //! large answer. Streams (WebSocket, SSE) run through a schema whose one extension,
 //! [`Stages`], calls the same steps from async-graphql's hooks.
 
+use std::any::{Any, TypeId};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
@@ -22,12 +23,15 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::AppSchema;
-use super::context::RequestContext;
+use super::context::{RequestContext, Scope};
 use super::cost::{Charged, CostLimit};
+use super::direct::{self, Plan};
 use super::guard::{DocumentFindings, Guard, OperationSlot, coded, finish};
+use super::loaders::Loaders;
 use super::parse_cache::{ParseCache, Parsed};
 use super::price::Prices;
 use super::revalidation;
+use crate::AppState;
 use crate::config::Limits;
 
 /// Parsed documents kept by the parse cache.
@@ -49,6 +53,17 @@ pub struct Checked {
     found: DocumentFindings,
     /// Its price, unless variables set it.
     points: Option<usize>,
+    /// What it asks, when it is answered directly ([`direct`]).
+    direct: Option<Plan>,
+}
+
+/// An operation's answer: async-graphql's response; for a direct answer, its `data` already
+/// written as JSON, the response holding the rest (its extensions; it has no errors).
+pub struct Answer {
+    /// The response (without its data when `data` is set).
+    pub response: Response,
+    /// A direct answer's `data` object, as JSON.
+    pub data: Option<String>,
 }
 
 /// The steps around execution, with their shared state (persisted documents, parsed
@@ -57,6 +72,8 @@ pub struct Pipeline {
     guard: Guard,
     parses: ParseCache,
     cost: CostLimit,
+    /// Whether plain registry lookups are answered directly.
+    direct: bool,
 }
 
 impl Pipeline {
@@ -66,6 +83,7 @@ impl Pipeline {
             guard: Guard::new(limits),
             parses: ParseCache::new(PARSED_DOCUMENTS),
             cost: CostLimit::new(limits, prices),
+            direct: limits.direct_answers,
         }
     }
 
@@ -114,8 +132,17 @@ impl Pipeline {
                 .cost
                 .price(&parsed.doc, requested, variables, introspection)?;
             let points = (!price.reads_variables).then_some(price.points);
-            self.parses
-                .checked(query, requested, Arc::new(Checked { found, points }));
+            let direct = if self.direct {
+                Plan::of(&parsed.doc, requested)
+            } else {
+                None
+            };
+            let checked = Checked {
+                found,
+                points,
+                direct,
+            };
+            self.parses.checked(query, requested, Arc::new(checked));
             price.points
         };
         self.cost.charge(points, req)
@@ -140,14 +167,14 @@ impl Pipeline {
         Ok((parsed, charged))
     }
 
-    /// Runs one operation (not a subscription) on `schemas`.
+    /// Runs one operation (not a subscription) on `schemas`, or answers it directly.
     pub async fn execute(
         &self,
         schemas: &OperationSchemas,
         mut request: Request,
         slot: &OperationSlot,
         req: &RequestContext,
-    ) -> Response {
+    ) -> Answer {
         let mut response = match self.admit(&mut request, slot, req) {
             Err(refused) => Response::from_errors(vec![refused]),
             Ok((parsed, charged)) => {
@@ -158,6 +185,21 @@ impl Pipeline {
                         operation.as_deref(),
                         &request.variables,
                     );
+                let plan = parsed.checked.as_ref().and_then(|c| c.direct.as_ref());
+                if let (true, Some(plan), Some(scope)) =
+                    (revalidated, plan, scope_of(&request, req))
+                    && let Some(written) = direct::answer(plan, &request.variables, scope).await
+                {
+                    let mut response = Response::default();
+                    if let Some(charged) = charged {
+                        charged.report_fields(&mut response, written.fields);
+                    }
+                    finish(&mut response, Some(&req.request_id));
+                    return Answer {
+                        response,
+                        data: Some(written.data),
+                    };
+                }
                 // The text is kept to remember the outcome of a first full validation.
                 let first = (!parsed.validated).then(|| request.query.clone());
                 request.set_parsed_query(parsed.doc);
@@ -179,8 +221,24 @@ impl Pipeline {
             }
         };
         finish(&mut response, Some(&req.request_id));
-        response
+        Answer {
+            response,
+            data: None,
+        }
     }
+}
+
+/// What the registry's resolvers read, from the data attached to `request` (by
+/// `http::graphql::prepare`).
+fn scope_of<'a>(request: &'a Request, req: &'a RequestContext) -> Option<Scope<'a>> {
+    fn data<T: Any>(request: &Request) -> Option<&T> {
+        request.data.get(&TypeId::of::<T>())?.downcast_ref()
+    }
+    Some(Scope {
+        state: data::<AppState>(request)?,
+        loaders: data::<Loaders>(request)?,
+        request: req,
+    })
 }
 
 /// Whether async-graphql refused the (admitted) document before running it: only its

@@ -123,11 +123,12 @@ async fn execute_with_outcome(
     let started = Instant::now();
     // What is logged while the request runs (a database error, say) names it.
     let span = tracing::info_span!("request", id = %id);
-    let mut result = state
+    let answer = state
         .graphql
         .execute(request, &slot, &context)
         .instrument(span.clone())
         .await;
+    let (mut result, direct) = (answer.response, answer.data);
     let outcome = outcome_of(&result);
     let operation = slot.get();
     span.in_scope(|| {
@@ -138,6 +139,9 @@ async fn execute_with_outcome(
             "graphql request"
         );
     });
+    if direct.is_some() {
+        state.metrics.direct_answer();
+    }
     state.metrics.observe(metrics::Observation {
         operation: operation.name.as_deref(),
         outcome: &outcome,
@@ -156,7 +160,7 @@ async fn execute_with_outcome(
         "METHOD_NOT_ALLOWED" => Some(StatusCode::METHOD_NOT_ALLOWED),
         _ => None,
     };
-    let mut response = wire::respond(result, media, status);
+    let mut response = wire::respond(result, direct, media, status);
     let h = response.headers_mut();
     match outcome.as_str() {
         "RATE_LIMITED" => {

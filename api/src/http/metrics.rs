@@ -57,6 +57,7 @@ pub struct Metrics {
     not_modified: Counter,
     cache_hits: Counter,
     cache_misses: Counter,
+    direct_answers: Counter,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -153,11 +154,18 @@ impl Default for Metrics {
             "Public GET reads the response cache did not hold (run, then kept)",
             cache_misses.clone(),
         );
+        let direct_answers = Counter::default();
+        registry.register(
+            "direct_answers",
+            "Plain registry lookups answered without async-graphql's executor",
+            direct_answers.clone(),
+        );
         Self {
             registry,
             not_modified,
             cache_hits,
             cache_misses,
+            direct_answers,
             requests,
             latency,
             cost,
@@ -218,6 +226,11 @@ impl Metrics {
     /// Records a conditional GET answered `304 Not Modified`.
     pub fn not_modified(&self) {
         self.not_modified.inc();
+    }
+
+    /// Records an operation answered directly (`graphql::direct`).
+    pub fn direct_answer(&self) {
+        self.direct_answers.inc();
     }
 
     /// Records a lookup of the response cache.

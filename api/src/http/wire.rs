@@ -166,15 +166,20 @@ fn is_request_error(result: &async_graphql::Response) -> bool {
 
 /// Encodes a result: a request error has no `data` entry and, for clients that accept
 /// `application/graphql-response+json`, is HTTP 400; `status` overrides when set (429…).
+/// `data`, when given, is a direct answer's data, written already (`result` then holds no
+/// data and no errors).
 pub fn respond(
     result: async_graphql::Response,
+    data: Option<String>,
     media: Media,
     status: Option<StatusCode>,
 ) -> Response {
     let request_error = is_request_error(&result);
     // Encoded straight from the result: a detour through `serde_json::Value` costs a copy of
     // every answer (a territory profile is hundreds of objects).
-    let body = if request_error {
+    let body = if let Some(data) = data {
+        direct_body(data, &result.extensions)
+    } else if request_error {
         serde_json::to_string(&RequestError {
             errors: &result.errors,
             extensions: &result.extensions,
@@ -196,6 +201,22 @@ pub fn respond(
         response.headers_mut().append(name, value.clone());
     }
     response
+}
+
+/// A direct answer's body: its data, then its extensions when it has any, as async-graphql
+/// writes a response.
+fn direct_body(
+    data: String,
+    extensions: &std::collections::BTreeMap<String, async_graphql::Value>,
+) -> Result<String, serde_json::Error> {
+    let mut body = data;
+    body.insert_str(0, "{\"data\":");
+    if !extensions.is_empty() {
+        body.push_str(",\"extensions\":");
+        body.push_str(&serde_json::to_string(extensions)?);
+    }
+    body.push('}');
+    Ok(body)
 }
 
 /// A request error: no `data` entry (GraphQL over HTTP).

@@ -3,13 +3,11 @@
 mod connection;
 mod contact_point;
 mod enums;
+pub(crate) mod lookups;
 mod membership;
 mod mutations;
 mod organisation;
 
-use std::sync::Arc;
-
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Interface, Object, Result};
 
 pub use connection::{
@@ -26,13 +24,10 @@ pub use organisation::{Organisation, Provenance};
 
 use crate::domain::pagination::{MAX_FIRST, page_size};
 use crate::domain::profile;
-use crate::domain::registry::{
-    self, OrderField, OrganisationFilter as Filter, OrganisationOrder as Order,
-};
 use crate::error::AppError;
 use crate::graphql::agreements::{self, Agreement};
 use crate::graphql::competences::{Assignment, Transfer};
-use crate::graphql::context::{actor, before_data, loaders, registry_reads, request, state};
+use crate::graphql::context::{Scope, actor, loaders, registry_reads, request, state};
 use crate::graphql::governance::Mandate;
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::resources::{Reservation, Resource};
@@ -197,36 +192,7 @@ impl RegistryQuery {
         kind: Option<OrganisationKind>,
         at: Option<Date>,
     ) -> Result<Option<Organisation>> {
-        let at = at.map_or(request(ctx)?.today, |d| d.0);
-        let reads = registry_reads(ctx)?;
-        let kind = kind.map(Into::into);
-        let before = before_data(ctx, at)?;
-        let found = match (id, insee_code, siren) {
-            (Some(id), None, None) => {
-                let n = ids::decode_as("id", &id, NodeType::Organisation)?;
-                loaders(ctx)?
-                    .organisations
-                    .load(n)
-                    .await?
-                    .filter(|o| kind.is_none_or(|k| o.kind == k))
-            }
-            (None, Some(code), None) => {
-                let found = reads.by_insee_code(&code, kind, at).await?;
-                found.filter(|_| !before).map(Arc::new)
-            }
-            (None, None, Some(siren)) => {
-                let found = reads.by_siren(&siren, kind, at).await?;
-                found.filter(|_| !before).map(Arc::new)
-            }
-            _ => {
-                return Err(AppError::bad_input(
-                    "id",
-                    "give exactly one of `id`, `inseeCode`, `siren`",
-                )
-                .into());
-            }
-        };
-        Ok(found.map(|o| Organisation::new(o, at)))
+        lookups::organisation(Scope::of(ctx)?, id, insee_code, siren, kind, at).await
     }
 
     /// Organisations valid at `at` (default today), filtered and ordered (default by name).
@@ -239,60 +205,7 @@ impl RegistryQuery {
         after: Option<String>,
         at: Option<Date>,
     ) -> Result<OrganisationConnection> {
-        let at = at.map_or(request(ctx)?.today, |d| d.0);
-        let first = page_size(first)?;
-        let filter = filter.unwrap_or_default();
-        let member_of = match &filter.member_of {
-            Some(id) => Some(ids::decode_as(
-                "filter.memberOf",
-                id,
-                NodeType::Organisation,
-            )?),
-            None => None,
-        };
-        let filter = registry::normalise_filter(Filter {
-            kinds: filter
-                .kinds
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            departement: filter.departement,
-            region: filter.region,
-            member_of,
-            name_contains: filter.name_contains,
-            name_starts_with: filter.name_starts_with,
-        })?;
-        let order = order_by.map_or_else(Order::default, |o| Order {
-            field: match o.field {
-                OrganisationOrderField::Name => OrderField::Name,
-                OrganisationOrderField::Population => OrderField::Population,
-                OrganisationOrderField::InseeCode => OrderField::InseeCode,
-            },
-            descending: o.direction == OrderDirection::Desc,
-        });
-        let empty = before_data(ctx, at)?;
-        let page = if empty {
-            registry::OrganisationPage {
-                rows: Vec::new(),
-                order: order.field,
-                has_next: false,
-            }
-        } else {
-            registry_reads(ctx)?
-                .list(&filter, order, at, first, after.as_deref())
-                .await?
-        };
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next,
-            OrganisationListInfo { filter, at, empty },
-        );
-        connection.edges.extend(page.rows.into_iter().map(|o| {
-            let cursor = OrganisationCursor::Row(page.order, o.clone());
-            Edge::new(cursor, Organisation::new(o, at))
-        }));
-        Ok(connection)
+        lookups::organisations(Scope::of(ctx)?, filter, order_by, first, after, at).await
     }
 
     /// Accent- and case-insensitive search among organisations that exist today: exact

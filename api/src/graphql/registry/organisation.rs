@@ -13,7 +13,7 @@ use super::membership::Membership;
 use crate::domain::registry::{Direction, Organisation as Row};
 use crate::graphql::agreements::{self, Agreement, AgreementStatus};
 use crate::graphql::competences::Responsibility;
-use crate::graphql::context::{before_data, loaders, request, state};
+use crate::graphql::context::{Scope, before_data, loaders, request, state};
 use crate::graphql::ids::{self, NodeType};
 use crate::graphql::resources::{self, Reservation, ReservationSide, ReservationStatus, Resource};
 use crate::graphql::scalars::Date;
@@ -34,6 +34,20 @@ impl Organisation {
             model: model.into(),
             at,
         }
+    }
+
+    /// Its global ID (`id`).
+    pub fn global_id(&self) -> ID {
+        ids::encode(NodeType::Organisation, self.model.id)
+    }
+
+    /// Its postal codes (`postalCodes`), as stored: separated by spaces.
+    pub fn postal_code_list(&self) -> impl Iterator<Item = &str> {
+        self.model
+            .postal_codes
+            .as_deref()
+            .into_iter()
+            .flat_map(|codes| codes.split(' '))
     }
 }
 
@@ -91,7 +105,7 @@ fn kinds_filter(kinds: Option<Vec<OrganisationKind>>) -> Vec<entity::Organisatio
 impl Organisation {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
-        ids::encode(NodeType::Organisation, self.model.id)
+        self.global_id()
     }
 
     /// Kind of institution.
@@ -123,10 +137,7 @@ impl Organisation {
     /// A commune's postal codes (La Poste, as the COG lists them), which `search` also finds;
     /// empty for other organisations.
     async fn postal_codes(&self) -> Vec<&str> {
-        self.model
-            .postal_codes
-            .as_deref()
-            .map_or_else(Vec::new, |codes| codes.split(' ').collect())
+        self.postal_code_list().collect()
     }
 
     /// First day of existence (inclusive); null when it predates the data.
@@ -218,8 +229,7 @@ impl Organisation {
 
     /// The intercommunality (EPCI à fiscalité propre) the commune belongs to on `at`.
     async fn epci(&self, ctx: &Context<'_>, at: Option<Date>) -> Result<Option<Organisation>> {
-        let at = at.map_or(self.at, |d| d.0);
-        self.group_where(ctx, at, |g| g.kind.is_epci()).await
+        self.epci_at(Scope::of(ctx)?, at).await
     }
 
     /// The département it lies in on `at` (itself for a département).
@@ -228,29 +238,12 @@ impl Organisation {
         ctx: &Context<'_>,
         at: Option<Date>,
     ) -> Result<Option<Organisation>> {
-        let at = at.map_or(self.at, |d| d.0);
-        if self.model.kind == entity::OrganisationKind::Departement {
-            return Ok(Some(self.clone()));
-        }
-        self.group_where(ctx, at, |g| g.kind == entity::OrganisationKind::Departement)
-            .await
+        self.departement_at(Scope::of(ctx)?, at).await
     }
 
     /// The région it lies in on `at` (through its département for a commune).
     async fn region(&self, ctx: &Context<'_>, at: Option<Date>) -> Result<Option<Organisation>> {
-        use entity::OrganisationKind as K;
-        let at = at.map_or(self.at, |d| d.0);
-        match self.model.kind {
-            K::Region => Ok(Some(self.clone())),
-            K::Departement => self.group_where(ctx, at, |g| g.kind == K::Region).await,
-            _ => match self
-                .group_where(ctx, at, |g| g.kind == K::Departement)
-                .await?
-            {
-                Some(dep) => dep.group_where(ctx, at, |g| g.kind == K::Region).await,
-                None => Ok(None),
-            },
-        }
+        self.region_at(Scope::of(ctx)?, at).await
     }
 
     /// For a State service: the territory it serves (a préfecture's département or région).
@@ -420,16 +413,66 @@ pub struct OrganisationProfile {
 }
 
 impl Organisation {
+    /// What `epci(at:)` answers.
+    pub(crate) async fn epci_at(
+        &self,
+        scope: Scope<'_>,
+        at: Option<Date>,
+    ) -> Result<Option<Organisation>> {
+        let at = at.map_or(self.at, |d| d.0);
+        self.group_where(scope, at, |g| g.kind.is_epci()).await
+    }
+
+    /// What `departement(at:)` answers.
+    pub(crate) async fn departement_at(
+        &self,
+        scope: Scope<'_>,
+        at: Option<Date>,
+    ) -> Result<Option<Organisation>> {
+        let at = at.map_or(self.at, |d| d.0);
+        if self.model.kind == entity::OrganisationKind::Departement {
+            return Ok(Some(self.clone()));
+        }
+        self.group_where(scope, at, |g| {
+            g.kind == entity::OrganisationKind::Departement
+        })
+        .await
+    }
+
+    /// What `region(at:)` answers.
+    pub(crate) async fn region_at(
+        &self,
+        scope: Scope<'_>,
+        at: Option<Date>,
+    ) -> Result<Option<Organisation>> {
+        use entity::OrganisationKind as K;
+        let at = at.map_or(self.at, |d| d.0);
+        match self.model.kind {
+            K::Region => Ok(Some(self.clone())),
+            K::Departement => self.group_where(scope, at, |g| g.kind == K::Region).await,
+            _ => match self
+                .group_where(scope, at, |g| g.kind == K::Departement)
+                .await?
+            {
+                Some(dep) => dep.group_where(scope, at, |g| g.kind == K::Region).await,
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The group of the kind `wanted` says it belongs to on `at` (for a commune déléguée or
+    /// an arrondissement municipal, that of the commune it is part of).
     async fn group_where(
         &self,
-        ctx: &Context<'_>,
+        scope: Scope<'_>,
         at: NaiveDate,
         wanted: impl Fn(&Row) -> bool,
     ) -> Result<Option<Organisation>> {
-        if before_data(ctx, at)? {
+        if scope.before_data(at) {
             return Ok(None);
         }
-        let rows = loaders(ctx)?
+        let rows = scope
+            .loaders
             .memberships
             .load((self.model.id, Some(at)))
             .await?
@@ -448,7 +491,8 @@ impl Organisation {
         else {
             return Ok(None);
         };
-        let rows = loaders(ctx)?
+        let rows = scope
+            .loaders
             .memberships
             .load((whole.organisation.id, Some(at)))
             .await?
