@@ -950,3 +950,41 @@ async fn availability_matches_brute_force_on_random_data() {
         "weak sample: {answered} answered, {full} full"
     );
 }
+
+#[tokio::test]
+async fn a_flat_fee_is_euros_and_cents_and_a_coverage_names_each_organisation_once() {
+    let app = TestApp::new().await;
+    let metro = id_of(&app, METRO).await;
+    let rennes = id_of(&app, RENNES).await;
+    let editor = token("e@metropole.fr", Some(METRO), &["editor"]);
+    let input = |amount: Value| {
+        json!({ "ownerId": metro, "kind": "BUILDING", "name": "Salle du conseil", "capacity": 1,
+                "unit": "salle", "costModel": "FLAT_FEE", "costAmount": amount,
+                "bookingPolicy": "APPROVAL",
+                "coverage": { "organisations": [rennes, "35238", rennes] } })
+    };
+    // Two decimals, past a hundred million euros (a hundred times it is not whole in binary).
+    let r = publish(&app, &editor, input(json!(123_456_789.01))).await;
+    let res = &r["data"]["publishResource"]["resource"];
+    assert_eq!(res["costAmount"], 123_456_789.01, "{r:#}");
+    // Rennes, named three times in two ways, is covered once.
+    assert_eq!(res["coverage"]["organisations"], json!([{ "id": rennes }]));
+    let before = counts(&app).await;
+    for (amount, says) in [
+        (json!(1_000_000_000.5), "from 0 to 1,000,000,000"),
+        (json!(-1), "from 0 to 1,000,000,000"),
+        (json!(12.345), "at most two decimals"),
+    ] {
+        let r = publish(&app, &editor, input(amount.clone())).await;
+        assert_eq!(
+            user_error(&r, "publishResource"),
+            ("BAD_USER_INPUT".into(), "input.costAmount".into()),
+            "{amount}: {r:#}"
+        );
+        let message = r["data"]["publishResource"]["userErrors"][0]["message"]
+            .as_str()
+            .unwrap();
+        assert!(message.contains(says), "{amount}: {message}");
+    }
+    assert_eq!(counts(&app).await, before);
+}

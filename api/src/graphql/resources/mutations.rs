@@ -34,35 +34,48 @@ pub struct CoverageInput {
 }
 
 impl CoverageInput {
+    /// The organisations named, each once however often (or in however many ways) it is
+    /// named.
     async fn decode(self, ctx: &Context<'_>) -> AppResult<Coverage> {
-        let mut territories = Vec::with_capacity(self.territories.len());
-        for id in &self.territories {
-            territories.push(organisation_id(ctx, "input.coverage.territories", id).await?);
-        }
-        let mut organisations = Vec::with_capacity(self.organisations.len());
-        for id in &self.organisations {
-            organisations.push(organisation_id(ctx, "input.coverage.organisations", id).await?);
-        }
         Ok(Coverage {
             owner_members: self.owner_members,
-            territories,
-            organisations,
+            territories: named(ctx, "input.coverage.territories", &self.territories).await?,
+            organisations: named(ctx, "input.coverage.organisations", &self.organisations).await?,
         })
     }
 }
 
+/// The organisations `ids` name, in order, each once.
+async fn named(ctx: &Context<'_>, field: &str, ids: &[ID]) -> AppResult<Vec<i64>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let n = organisation_id(ctx, field, id).await?;
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
+
+/// The largest flat fee, in euros.
+const MAX_FEE_EUROS: f64 = 1e9;
+
+/// A flat fee in euros as cents: from 0 to [`MAX_FEE_EUROS`], with at most two decimals as
+/// written (the shortest decimal that reads back as the same number: `123456789.01` is two
+/// decimals, though a hundred times it is not a whole number in binary).
 fn cents(amount: Option<f64>) -> AppResult<Option<i64>> {
+    let bad = |why: &str| AppError::bad_input("input.costAmount", why.to_owned());
     amount
         .map(|a| {
-            let cents = (a * 100.0).round();
-            if !a.is_finite() || !(0.0..=1e9).contains(&a) || (cents - a * 100.0).abs() > 1e-6 {
-                Err(AppError::bad_input(
-                    "input.costAmount",
-                    "an amount in euros, non-negative, with at most two decimals",
-                ))
-            } else {
-                Ok(cents as i64)
+            if !a.is_finite() || !(0.0..=MAX_FEE_EUROS).contains(&a) {
+                return Err(bad("an amount in euros from 0 to 1,000,000,000"));
             }
+            let written = a.to_string();
+            let decimals = written.split_once('.').map_or(0, |(_, d)| d.len());
+            if decimals > 2 {
+                return Err(bad("an amount in euros with at most two decimals"));
+            }
+            Ok((a * 100.0).round() as i64)
         })
         .transpose()
 }
@@ -86,7 +99,7 @@ pub struct PublishResourceInput {
     pub location: Option<String>,
     /// What using it costs.
     pub cost_model: CostModel,
-    /// The flat fee in euros, for `FLAT_FEE` only.
+    /// The flat fee in euros (0 to 1,000,000,000, at most two decimals), for `FLAT_FEE` only.
     pub cost_amount: Option<f64>,
     /// Conditions of use.
     pub conditions: Option<String>,
@@ -120,7 +133,7 @@ pub struct UpdateResourceInput {
     pub location: MaybeUndefined<String>,
     /// Cost model.
     pub cost_model: Option<CostModel>,
-    /// Flat fee in euros; `null` clears it.
+    /// Flat fee in euros (0 to 1,000,000,000, at most two decimals); `null` clears it.
     pub cost_amount: MaybeUndefined<f64>,
     /// Conditions; `null` clears them.
     pub conditions: MaybeUndefined<String>,
