@@ -115,6 +115,11 @@ pub struct ServeConfig {
     /// version (`false`: every read is SQL).
     #[arg(long, env = "MAILLAGE_REGISTRY_IN_MEMORY", default_value_t = true, action = clap::ArgAction::Set)]
     pub registry_in_memory: bool,
+    /// On PostgreSQL, read the in-memory registry under a lease rather than asking the
+    /// database its version for every query; writers then wait until every running lease has
+    /// seen their write (`docs/design.md`). `false` for hosts whose clocks may jump.
+    #[arg(long, env = "MAILLAGE_REGISTRY_LEASES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub registry_leases: bool,
     /// Days a referral's personal data (message, contact, answer) are kept after its last
     /// step; then they are purged and the figures stay.
     #[arg(long, env = "MAILLAGE_REFERRAL_RETENTION_DAYS", default_value_t = crate::domain::referrals::retention::DEFAULT_RETENTION_DAYS)]

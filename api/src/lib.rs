@@ -74,10 +74,14 @@ impl AppState {
         let feed = Arc::new(domain::feed_signal::FeedSignal::default());
         feed.listen(&db);
         Ok(Self {
-            feed,
+            feed: feed.clone(),
             write_gate: Arc::default(),
             catalogue: Arc::new(catalogue),
-            registry: Arc::new(domain::registry::RegistryCache::new(true)),
+            registry: Arc::new(domain::registry::RegistryCache::leased(
+                true,
+                &db,
+                feed.registry_changes(),
+            )),
             db,
             graphql: graphql::Executor::new(&limits),
             limits: Arc::new(limits),
@@ -97,8 +101,23 @@ impl AppState {
 
 impl AppState {
     /// The same state with the in-memory registry on or off (off: every registry read is SQL).
-    pub fn with_registry_in_memory(mut self, enabled: bool) -> Self {
-        self.registry = Arc::new(domain::registry::RegistryCache::new(enabled));
+    pub fn with_registry_in_memory(self, enabled: bool) -> Self {
+        self.with_registry(enabled, true)
+    }
+
+    /// The same state with the in-memory registry on or off, read under a lease or not
+    /// (PostgreSQL; off: every query asks the database the registry's version).
+    pub fn with_registry(mut self, in_memory: bool, leases: bool) -> Self {
+        let cache = if leases {
+            domain::registry::RegistryCache::leased(
+                in_memory,
+                &self.db,
+                self.feed.registry_changes(),
+            )
+        } else {
+            domain::registry::RegistryCache::new(in_memory)
+        };
+        self.registry = Arc::new(cache);
         self
     }
 
@@ -148,6 +167,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let lifecycle = state.shutdown.clone();
+    let registry = state.registry.clone();
     let begin = lifecycle.clone();
     tokio::spawn(maintenance::run(state.clone()));
     let shutdown = async move {
@@ -163,5 +183,6 @@ pub async fn serve(
     if !lifecycle.drained(CLOSE_GRACE).await {
         tracing::warn!("live connections still open after the grace period");
     }
+    registry.release().await;
     Ok(())
 }

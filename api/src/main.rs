@@ -85,7 +85,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), BoxError> {
     let db = ready_database(&cfg.db).await?;
     let state = AppState::load(db, cfg.limits, authenticator)
         .await?
-        .with_registry_in_memory(cfg.registry_in_memory)
+        .with_registry(cfg.registry_in_memory, cfg.registry_leases)
         .with_referral_retention(cfg.referral_retention_days)
         .with_response_cache(cfg.response_cache_mb << 20);
     // Reads are right without it (SQL), only slower until it is built.

@@ -21,6 +21,7 @@ mod m20261203_000014_mandates;
 mod m20261203_000015_referrals;
 mod m20261204_000016_referral_deadlines;
 mod m20261204_000017_territorial_projects;
+mod m20261205_000018_registry_leases;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_referrals::Migration),
             Box::new(m20261204_000016_referral_deadlines::Migration),
             Box::new(m20261204_000017_territorial_projects::Migration),
+            Box::new(m20261205_000018_registry_leases::Migration),
         ]
     }
 }

@@ -331,6 +331,11 @@ impl TestApp {
 
     /// [`TestApp::second_instance`] with other request limits, its registry in memory or not.
     pub async fn instance_with(&self, limits: Limits, in_memory: bool) -> Router {
+        api::app(self.state_with(limits, in_memory).await)
+    }
+
+    /// The state of [`TestApp::instance_with`].
+    pub async fn state_with(&self, limits: Limits, in_memory: bool) -> AppState {
         let auth = Authenticator::new(&auth_config()).expect("authenticator");
         let state = AppState::load(self.db.clone(), limits, auth)
             .await
@@ -342,7 +347,7 @@ impl TestApp {
             .warm(&self.db)
             .await
             .expect("in-memory registry");
-        api::app(state)
+        state
     }
 
     /// Whether the tests run on PostgreSQL.

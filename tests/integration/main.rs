@@ -32,6 +32,7 @@ mod red_team;
 mod reference_import;
 mod referral_service;
 mod referrals;
+mod registry_leases;
 mod registry_lists;
 mod registry_lookup;
 mod registry_memory;

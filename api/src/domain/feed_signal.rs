@@ -1,7 +1,9 @@
 //! Wake-ups for feed subscribers. The event table is the truth; this only says "look again".
 //! Changes made here signal in-process after their request; on PostgreSQL every write
 //! transaction also sends `NOTIFY maillage_changes`, delivered at commit to every instance's
-//! listener, so subscribers on any instance wake for changes made on any other.
+//! listener, so subscribers on any instance wake for changes made on any other. The same
+//! listener hears `NOTIFY maillage_registry` (sent by the registry version's trigger) and
+//! wakes the registry lease's keeper.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -12,16 +14,21 @@ use tokio::sync::watch;
 /// The PostgreSQL channel.
 pub const CHANNEL: &str = "maillage_changes";
 
+/// The PostgreSQL channel of registry changes.
+pub const REGISTRY_CHANNEL: &str = "maillage_registry";
+
 /// The in-process signal.
 #[derive(Debug)]
 pub struct FeedSignal {
     tx: watch::Sender<u64>,
+    registry: watch::Sender<u64>,
 }
 
 impl Default for FeedSignal {
     fn default() -> Self {
         Self {
             tx: watch::channel(0).0,
+            registry: watch::channel(0).0,
         }
     }
 }
@@ -37,8 +44,19 @@ impl FeedSignal {
         self.tx.subscribe()
     }
 
-    /// On PostgreSQL, forwards `NOTIFY` on [`CHANNEL`] to this signal while the signal lives,
-    /// reconnecting when the connection drops (subscribers poll meanwhile).
+    /// A receiver that sees every registry change another transaction committed (on
+    /// PostgreSQL: [`REGISTRY_CHANNEL`]; never elsewhere).
+    pub fn registry_changes(&self) -> watch::Receiver<u64> {
+        self.registry.subscribe()
+    }
+
+    fn registry_changed(&self) {
+        self.registry.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// On PostgreSQL, forwards `NOTIFY` on [`CHANNEL`] (and [`REGISTRY_CHANNEL`]) to this
+    /// signal while the signal lives, reconnecting when the connection drops (subscribers poll
+    /// meanwhile).
     pub fn listen(self: &Arc<Self>, db: &DatabaseConnection) {
         if db.get_database_backend() != DbBackend::Postgres {
             return;
@@ -49,12 +67,20 @@ impl FeedSignal {
             loop {
                 match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
                     Ok(mut listener) => {
-                        if listener.listen(CHANNEL).await.is_ok() {
-                            while listener.recv().await.is_ok() {
+                        if listener
+                            .listen_all([CHANNEL, REGISTRY_CHANNEL])
+                            .await
+                            .is_ok()
+                        {
+                            while let Ok(heard) = listener.recv().await {
                                 let Some(signal) = signal.upgrade() else {
                                     return;
                                 };
-                                signal.notify();
+                                if heard.channel() == REGISTRY_CHANNEL {
+                                    signal.registry_changed();
+                                } else {
+                                    signal.notify();
+                                }
                             }
                         }
                     }

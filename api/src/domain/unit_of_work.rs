@@ -1,7 +1,8 @@
 //! The one unit of work of every write: a transaction that takes the write lock at once, the
 //! idempotency replay of creates, the audit record and change event of each change (in the
 //! same transaction), and, once committed, the wake-up of this process's feed subscribers
-//! whatever the transport that carried the write (PostgreSQL's `NOTIFY` wakes the others).
+//! whatever the transport that carried the write (PostgreSQL's `NOTIFY` wakes the others),
+//! and the wait until every instance's registry lease has seen it.
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub struct UnitOfWork<'a> {
     txn: DatabaseTransaction,
     _turn: Option<tokio::sync::MutexGuard<'a, ()>>,
     ctx: &'a WriteContext,
+    db: DatabaseConnection,
 }
 
 /// The writers of one SQLite database take turns here, first come first served, before they
@@ -53,6 +55,7 @@ impl<'a> UnitOfWork<'a> {
             txn: begin_write(db).await?,
             _turn: turn,
             ctx,
+            db: db.clone(),
         })
     }
 
@@ -98,11 +101,17 @@ impl<'a> UnitOfWork<'a> {
         self.ctx.actor.subject.clone().unwrap_or_default()
     }
 
-    /// Commits, then wakes this process's feed subscribers.
+    /// Commits, wakes this process's feed subscribers, and returns once every instance reads
+    /// the registry as committed (registry leases, PostgreSQL).
     pub async fn commit(self) -> AppResult<()> {
         self.txn.commit().await?;
         if let Some(feed) = &self.ctx.feed {
             feed.notify();
+        }
+        // Committed: a failure to wait is no reason to report the write as failed (the
+        // leases that missed it end within `LEASE`).
+        if let Err(e) = super::registry::wait_for_readers(&self.db).await {
+            tracing::warn!(error = %e, "the registry readers were not waited for");
         }
         Ok(())
     }

@@ -53,6 +53,7 @@ pub struct Metrics {
     registry_reads_memory: Gauge,
     registry_reads_sql: Gauge,
     registry_version_checks: Gauge,
+    registry_lease: Gauge,
     referrals_overdue: Gauge,
     not_modified: Counter,
     cache_hits: Counter,
@@ -131,6 +132,12 @@ impl Default for Metrics {
             "Registry version reads sent to the database since start (each shared by the requests that arrived before it was sent)",
             registry_version_checks.clone(),
         );
+        let registry_lease = Gauge::default();
+        registry.register(
+            "registry_lease_running",
+            "1 while this instance reads the registry under a lease (PostgreSQL: no version read a request), else 0",
+            registry_lease.clone(),
+        );
         let referrals_overdue = Gauge::default();
         registry.register(
             "referrals_overdue",
@@ -177,6 +184,7 @@ impl Default for Metrics {
             registry_reads_memory,
             registry_reads_sql,
             registry_version_checks,
+            registry_lease,
             referrals_overdue,
             operations: Mutex::new(HashSet::new()),
         }
@@ -262,6 +270,7 @@ impl Metrics {
         self.registry_reads_sql.set(gauge(sql));
         self.registry_version_checks
             .set(gauge(registry.version_checks()));
+        self.registry_lease.set(i64::from(registry.lease_running()));
         let (size, idle) = match db.get_database_backend() {
             DbBackend::Postgres => {
                 let pool = db.get_postgres_connection_pool();

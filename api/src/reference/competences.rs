@@ -325,5 +325,7 @@ pub async fn sync_shipped(
     let reference = parse(&SHIPPED)?;
     let rules = sync(db, &reference, now).await?;
     let collectivities = super::collectivities::sync_shipped(db, now).await?;
+    // A new build's reference, loaded while older instances serve: read by them at once.
+    crate::domain::registry::wait_for_readers(db).await?;
     Ok(rules || collectivities > 0)
 }

@@ -78,7 +78,10 @@ pub async fn import(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ImportReport, ReferenceError> {
     let bytes = snapshot.encode()?;
-    Ok(load::apply(db, snapshot, &digest(&bytes), now).await?)
+    let report = load::apply(db, snapshot, &digest(&bytes), now).await?;
+    // Served at once by every instance reading the registry under a lease.
+    crate::domain::registry::wait_for_readers(db).await?;
+    Ok(report)
 }
 
 /// Whether a national reference has been loaded into `db`.

@@ -1,5 +1,6 @@
 //! The registry: organisations, memberships and successions, read as of a date.
 
+mod lease;
 mod links;
 mod list;
 mod memory;
@@ -10,6 +11,7 @@ use chrono::NaiveDate;
 use entity::{OrganisationKind, organisation};
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
 
+pub use lease::{LEASE, RENEW_EVERY, wait_for_readers};
 pub use links::{Direction, members_of, memberships_of, successions_of};
 pub use list::{
     OrderField, OrganisationFilter, OrganisationOrder, OrganisationPage, count, cursor_of, list,

@@ -3,7 +3,8 @@
 //! [`SharedRead`]), by SQL otherwise,
 //! while a new copy is built in the background. Writers need not know: triggers advance the
 //! version in the writing transaction, so a read that follows an acknowledged write, on any
-//! instance, never sees the copy from before it.
+//! instance, never sees the copy from before it. On PostgreSQL, a registry lease spares the
+//! version's read while it runs ([`super::lease`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,6 +17,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseConnectionType, DbErr, RuntimeErr, Statement,
 };
 
+use super::lease::Lease;
 use super::memory::{self, MemoryRegistry};
 use super::{
     Direction, MembershipWith, Organisation, OrganisationFilter, OrganisationOrder,
@@ -70,6 +72,7 @@ const MIN_REBUILD_INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct RegistryCache {
     enabled: bool,
+    lease: Option<Arc<Lease>>,
     checks: SharedRead,
     held: RwLock<Option<Arc<MemoryRegistry>>>,
     building: AtomicBool,
@@ -84,6 +87,7 @@ impl RegistryCache {
     pub fn new(enabled: bool) -> Self {
         Self {
             enabled,
+            lease: None,
             checks: SharedRead::default(),
             held: RwLock::new(None),
             building: AtomicBool::new(false),
@@ -91,6 +95,32 @@ impl RegistryCache {
             builds: AtomicU64::new(0),
             memory_reads: AtomicU64::new(0),
             sql_reads: AtomicU64::new(0),
+        }
+    }
+
+    /// A cache that, when `enabled` on PostgreSQL, holds a registry lease (renewed at once
+    /// when `changes` says the registry changed): its reads then need no version check.
+    pub fn leased(
+        enabled: bool,
+        db: &DatabaseConnection,
+        changes: tokio::sync::watch::Receiver<u64>,
+    ) -> Self {
+        let mut cache = Self::new(enabled);
+        if enabled {
+            cache.lease = Lease::hold(db, changes);
+        }
+        cache
+    }
+
+    /// Whether reads are answered under a running lease, without a version check.
+    pub fn lease_running(&self) -> bool {
+        self.lease.as_ref().is_some_and(|l| l.current().is_some())
+    }
+
+    /// Gives the lease up, if any (at shutdown: writers stop waiting for this instance).
+    pub async fn release(&self) {
+        if let Some(lease) = &self.lease {
+            lease.release().await;
         }
     }
 
@@ -107,8 +137,12 @@ impl RegistryCache {
         if !self.enabled {
             return Ok(None);
         }
-        let now = self.checks.shared(|| pool_version(db)).await?;
-        match self.held().filter(|h| h.version == now) {
+        let now = match self.lease.as_ref().and_then(|l| l.current()) {
+            Some(seen) => seen,
+            None => self.checks.shared(|| pool_version(db)).await?,
+        };
+        // A copy newer than the lease's version (built since) has every write it has.
+        match self.held().filter(|h| h.version >= now) {
             Some(held) => {
                 self.memory_reads.fetch_add(1, Ordering::Relaxed);
                 Ok(Some(held))
