@@ -179,6 +179,87 @@ async fn a_transfer_takes_effect_when_every_party_approved_and_not_before_its_da
     );
 }
 
+/// A transfer whose last approval comes after the date it proposed takes effect on the day of
+/// that approval: the days in between keep their holder (an act is not retroactive).
+#[tokio::test]
+async fn a_transfer_decided_after_its_date_takes_effect_on_the_day_it_is_decided() {
+    let app = TestApp::new().await;
+    let (rennes, syndicat) = rennes_and_syndicat(&app).await;
+    let proposed = crate::common::today() + chrono::Duration::days(10);
+    let r = propose(
+        &app,
+        &token("e@rennes.fr", Some(RENNES), &["editor"]),
+        "C3035",
+        &rennes,
+        &syndicat,
+        &proposed.to_string(),
+    )
+    .await;
+    let tid = r["data"]["proposeCompetenceTransfer"]["transfer"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r:#}"))
+        .to_owned();
+    let rennes_admin = token("a@rennes.fr", Some(RENNES), &["admin"]);
+    let r = decide(&app, &rennes_admin, APPROVE, &tid, &rennes).await;
+    assert_eq!(
+        r["data"]["approveCompetenceTransfer"]["userErrors"],
+        json!([]),
+        "{r:#}"
+    );
+
+    // The syndicat's council decides a month later, twenty days after the date proposed.
+    app.clock.advance(chrono::Duration::days(30));
+    let decided = crate::common::today() + chrono::Duration::days(30);
+    let r = app
+        .graphql_as(
+            Some(&token("a@syndicat.fr", Some(SYNDICAT), &["admin"])),
+            "mutation($i: DecideCompetenceTransferInput!) { approveCompetenceTransfer(input: $i) {
+               transfer { status effectiveDate } userErrors { code } } }",
+            json!({ "i": { "transferId": tid, "party": syndicat } }),
+        )
+        .await
+        .1;
+    let t = &r["data"]["approveCompetenceTransfer"]["transfer"];
+    assert_eq!(t["status"], "COMPLETED", "{r:#}");
+    assert_eq!(t["effectiveDate"], decided.to_string().as_str(), "{r:#}");
+
+    // Rennes held it on the date proposed and up to the eve of the decision, as answered then.
+    for day in [proposed, decided - chrono::Duration::days(1)] {
+        assert_eq!(
+            who(&app, "35238", "C3035", &day.to_string(), "HOLDER").await,
+            vec![(RENNES.into(), "LEGAL_DEFAULT".into(), "LAW".into())],
+            "{day}"
+        );
+    }
+    assert_eq!(
+        who(&app, "35238", "C3035", &decided.to_string(), "HOLDER").await,
+        vec![(SYNDICAT.into(), "DECLARED".into(), "TRANSFER".into())]
+    );
+    // The audit trail keeps the date proposed and the date it took effect.
+    let (_, log) = app
+        .graphql_as(
+            Some(&token("s@prefecture.gouv.fr", None, &["state"])),
+            r#"{ auditLog(filter: { entityType: "Transfer", action: "approveCompetenceTransfer" }) {
+                   nodes { before after } } }"#,
+            json!({}),
+        )
+        .await;
+    let completed = log["data"]["auditLog"]["nodes"]
+        .as_array()
+        .and_then(|nodes| nodes.iter().find(|n| n["after"]["status"] == "COMPLETED"))
+        .map(|n| {
+            (
+                n["before"]["effectiveDate"].clone(),
+                n["after"]["effectiveDate"].clone(),
+            )
+        });
+    assert_eq!(
+        completed,
+        Some((json!(proposed.to_string()), json!(decided.to_string()))),
+        "{log}"
+    );
+}
+
 #[tokio::test]
 async fn rejected_withdrawn_or_unconsented_transfers_change_nothing() {
     let app = TestApp::new().await;
@@ -532,7 +613,7 @@ pub(crate) const PROPOSE_ALL: &str =
     userErrors { field code message } } }";
 pub(crate) const SETTLE: &str =
     "mutation($i: SettleCompetenceTransferInput!) { settleCompetenceTransfer(input: $i) {
-    transfer { status reason consents { party { inseeCode } decision decidedBy reason }
+    transfer { status reason effectiveDate consents { party { inseeCode } decision decidedBy reason }
                majority { approved reached } }
     userErrors { field code message } } }";
 
@@ -845,9 +926,15 @@ async fn silence_for_three_months_is_approval() {
             }
         }
     }
+    // It takes effect on the date proposed (next 1 January), or on the day it was settled
+    // if that came later (not retroactively): which, depends on today's date.
+    let settled = crate::common::today() + chrono::Duration::days(93);
+    let proposed = chrono::NaiveDate::parse_from_str(&date(1, 1, 1), "%Y-%m-%d").unwrap();
+    let effective = proposed.max(settled).to_string();
+    assert_eq!(t["effectiveDate"], effective.as_str(), "{r:#}");
     // Domloup refused, but the majority's decision applies to it too.
     assert_eq!(
-        who(&app, "35099", "C3035", &date(1, 1, 1), "HOLDER").await,
+        who(&app, "35099", "C3035", &effective, "HOLDER").await,
         vec![(CC.into(), "DECLARED".into(), "TRANSFER".into())]
     );
 }

@@ -251,7 +251,8 @@ impl Transfer {
         organisation(ctx, self.inner.model.to_id, self.at).await
     }
 
-    /// First day the receiver holds it.
+    /// First day the receiver holds it: the date proposed, or, when the transfer was decided
+    /// after it, the day it was decided (an administrative act is not retroactive).
     async fn effective_date(&self) -> Date {
         Date(self.inner.model.effective_date)
     }

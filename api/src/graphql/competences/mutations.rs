@@ -307,7 +307,8 @@ impl CompetenceMutation {
 
     /// Approves a transfer for one party (an admin of that party). The approval that makes
     /// the decision (the last one, or the one that reaches the qualified majority) completes
-    /// it: the assignments change on its effective date, atomically.
+    /// it: the assignments change on its effective date, atomically (on the day of the
+    /// decision if that date has passed).
     async fn approve_competence_transfer(
         &self,
         ctx: &Context<'_>,

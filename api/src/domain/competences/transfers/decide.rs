@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use entity::{ConsentDecision, TransferStatus, transfer};
-use sea_orm::{ActiveEnum, DatabaseConnection};
+use sea_orm::{ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{Transfer, by_councils, complete::complete, majority_tally, one, record, set_status};
 use crate::auth::Role;
@@ -104,10 +104,35 @@ async fn conclude<C: sea_orm::ConnectionTrait>(
             set_status(txn, ctx, action, current, TransferStatus::Rejected, reason).await
         }
         Tally::Approved => {
-            complete(txn, ctx, current).await?;
+            let decided = takes_effect(txn, current, ctx.now.date_naive()).await?;
+            complete(txn, ctx, &decided).await?;
             set_status(txn, ctx, action, current, TransferStatus::Completed, None).await
         }
     }
+}
+
+/// The transfer as it takes effect. The act that completes it is not retroactive (the
+/// principle of non-retroactivity of administrative acts): decided after the date it
+/// proposed, it takes effect on the day it is decided, and that date is recorded on it (the
+/// change feed and the audit trail show both). Answers about the days in between keep the
+/// holders they had.
+async fn takes_effect<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    t: &transfer::Model,
+    today: NaiveDate,
+) -> AppResult<transfer::Model> {
+    if t.effective_date >= today {
+        return Ok(t.clone());
+    }
+    transfer::Entity::update_many()
+        .col_expr(transfer::Column::EffectiveDate, today.into())
+        .filter(transfer::Column::Id.eq(t.id))
+        .exec(txn)
+        .await?;
+    Ok(transfer::Model {
+        effective_date: today,
+        ..t.clone()
+    })
 }
 
 /// Settles a transfer decided by qualified majority once the councils' three months have
