@@ -234,15 +234,12 @@ async fn the_feed_filters_hides_what_the_caller_may_not_see_and_refuses_bad_argu
 mod live {
     use std::time::Duration;
 
-    use axum::body::Body;
-    use axum::http::{Request, header};
     use futures_util::{SinkExt, StreamExt};
     use serde_json::{Value, json};
     use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
-    use tower::ServiceExt;
 
     use super::{ADD, RENNES, settled};
-    use crate::common::{TestApp, token};
+    use crate::common::{TestApp, post_graphql, token};
 
     type Socket = tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
@@ -289,24 +286,13 @@ mod live {
 
     async fn add(router: &axum::Router, rennes: &str, value: &str) -> String {
         let editor = token("e@rennes.fr", Some(RENNES), &["editor"]);
-        let body = json!({ "query": ADD, "variables": { "i": {
-            "organisationId": rennes, "kind": "EMAIL", "value": value } } });
-        let response = router
-            .clone()
-            .oneshot(
-                Request::post("/graphql")
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header(header::AUTHORIZATION, format!("Bearer {editor}"))
-                    .body(Body::from(body.to_string()))
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        let bytes = http_body_util::BodyExt::collect(response.into_body())
-            .await
-            .unwrap()
-            .to_bytes();
-        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        let v = post_graphql(
+            router,
+            Some(&editor),
+            ADD,
+            json!({ "i": { "organisationId": rennes, "kind": "EMAIL", "value": value } }),
+        )
+        .await;
         v["data"]["addContactPoint"]["contactPoint"]["id"]
             .as_str()
             .unwrap()

@@ -52,6 +52,33 @@ pub fn auth_config() -> AuthConfig {
     }
 }
 
+/// POSTs `query` with `variables` to `router` (any instance), as the bearer of `token` when
+/// given; the JSON answer.
+pub async fn post_graphql(
+    router: &Router,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::from(body)).expect("a request"))
+        .await
+        .expect("router is infallible");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    serde_json::from_slice(&bytes).expect("a JSON answer")
+}
+
 /// A valid token for `sub` acting for `org` (SIREN) with `roles`.
 pub fn token(sub: &str, org: Option<&str>, roles: &[&str]) -> String {
     let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();

@@ -11,7 +11,7 @@ use axum::Router;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, date, token};
+use crate::common::{TestApp, date, post_graphql as post, token};
 
 /// A made-up syndicat (test fixture; its SIREN passes the Luhn check).
 const SIREN: &str = "253599997";
@@ -22,27 +22,6 @@ const REGISTER: &str = "mutation($g: RegisterGroupingInput!) {
 fn grouping() -> Value {
     json!({ "g": { "kind": "SYNDICAT", "name": "Syndicat mixte d'essai", "siren": SIREN,
                    "members": ["35238"], "validFrom": date(-1, 1, 1), "departement": "35" } })
-}
-
-/// POSTs `query` to `router`, as `bearer` when given; the JSON answer.
-async fn post(router: &Router, bearer: Option<&str>, query: &str, variables: Value) -> Value {
-    let mut request =
-        axum::http::Request::post("/graphql").header("content-type", "application/json");
-    if let Some(t) = bearer {
-        request = request.header("authorization", format!("Bearer {t}"));
-    }
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let response = tower::ServiceExt::oneshot(
-        router.clone(),
-        request.body(axum::body::Body::from(body)).unwrap(),
-    )
-    .await
-    .unwrap();
-    let bytes = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 /// Whether `router` finds the syndicat.

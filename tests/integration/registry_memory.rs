@@ -10,7 +10,7 @@ use entity::OrganisationKind as K;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{TestApp, post_graphql};
 
 const RENNES_METROPOLE: &str = "243500139";
 
@@ -328,19 +328,13 @@ async fn memory_answers_every_read_as_sql_does() {
 
 /// The name `router` gives the organisation with INSEE code `code`.
 async fn name_of(router: &axum::Router, code: &str) -> String {
-    let body = json!({ "query": "query($c: String!) { organisation(inseeCode: $c) { name } }", "variables": { "c": code } });
-    let request = axum::http::Request::post("/graphql")
-        .header("content-type", "application/json")
-        .body(axum::body::Body::from(body.to_string()))
-        .unwrap();
-    let response = tower::ServiceExt::oneshot(router.clone(), request)
-        .await
-        .unwrap();
-    let bytes = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let value = post_graphql(
+        router,
+        None,
+        "query($c: String!) { organisation(inseeCode: $c) { name } }",
+        json!({ "c": code }),
+    )
+    .await;
     value["data"]["organisation"]["name"]
         .as_str()
         .unwrap_or_default()
